@@ -1,1 +1,145 @@
-int main() { return 0; }
+// mailflow: the headless command line (DESIGN.md "Commands").
+//   mailflow serve [--world FILE] [--state-dir DIR] [--port-offset N] [--ready-file FILE]
+//                  [--trace FILE | --no-trace]
+//   mailflow hosts [--world FILE]
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <iostream>
+
+#include "servers/lab.hpp"
+#include "sim/world_loader.hpp"
+
+namespace {
+
+using namespace mailflow;
+
+// Exit codes: 0 done, 1 a server failed at run time, 2 bad command line or world file,
+// 3 a server could not start.
+constexpr int kExitBadInput = 2;
+constexpr int kExitCannotStart = 3;
+
+std::optional<sim::World> load_world(const std::string& path, std::optional<int> port_offset) {
+  sim::World world;
+  if (path.empty()) {
+    world = sim::default_world();
+  } else {
+    auto result = sim::load_world_file(path);
+    if (!result.ok()) {
+      for (const auto& error : result.errors) std::cerr << error.to_string() << "\n";
+      std::cerr << fmt::format("mailflow: {} has {} error{}; nothing was started\n", path, result.errors.size(),
+                               result.errors.size() == 1 ? "" : "s");
+      return std::nullopt;
+    }
+    world = std::move(*result.world);
+  }
+  if (port_offset) {
+    for (const auto& host : world.hosts) {
+      for (const auto& endpoint : host.services) {
+        if (!endpoint.port && sim::standard_port(endpoint.service) + *port_offset > 65535) {
+          std::cerr << fmt::format("mailflow: --port-offset {} puts {} of {} past port 65535\n", *port_offset,
+                                   sim::service_name(endpoint.service), host.name);
+          return std::nullopt;
+        }
+      }
+    }
+    world.port_offset = static_cast<std::uint16_t>(*port_offset);
+  }
+  return world;
+}
+
+int serve(const std::string& world_path, std::optional<int> port_offset, const std::string& state_dir,
+          const std::string& ready_file, const std::string& trace_file, bool no_trace) {
+  auto world = load_world(world_path, port_offset);
+  if (!world) return kExitBadInput;
+
+  LabOptions options;
+  options.state_dir = state_dir;
+  options.trace_file = no_trace ? std::filesystem::path() : std::filesystem::path(trace_file);
+  Lab lab(std::move(*world), options);
+  try {
+    lab.start();
+  } catch (const LabError& e) {
+    std::cerr << "mailflow: " << e.what() << "\n";
+    return kExitCannotStart;
+  }
+
+  std::cout << fmt::format("mailflow lab \"{}\" is running (state in {})\n\n", lab.served_world().name,
+                           std::filesystem::absolute(options.state_dir).string());
+  std::cout << sim::endpoint_table(lab.served_world());
+  std::cout << "\nSMTP, POP3 and IMAP are not served yet by this version; DNS is.\n";
+  if (auto dns = lab.dns_endpoint()) {
+    std::cout << fmt::format("Try: dig @{} -p {} beta.test MX\n", dns->address().to_string(), dns->port());
+  }
+  std::cout << "Press Ctrl-C to stop.\n" << std::flush;
+
+  if (!ready_file.empty()) {
+    try {
+      lab.write_ready_file(ready_file);
+    } catch (const LabError& e) {
+      std::cerr << "mailflow: " << e.what() << "\n";
+      return kExitCannotStart;
+    }
+  }
+
+  net::asio::signal_set signals(lab.io(), SIGINT, SIGTERM);
+  signals.async_wait([&](const net::error_code& ec, int signal) {
+    if (ec) return;
+    std::cout << fmt::format("\nmailflow: {} received, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM")
+              << std::flush;
+    lab.stop();
+  });
+  try {
+    lab.run();
+  } catch (const std::exception& e) {
+    std::cerr << "mailflow: stopped by an internal error: " << e.what() << "\n";
+    return 1;
+  }
+  if (!ready_file.empty()) std::filesystem::remove(ready_file);
+  std::cout << "mailflow: stopped\n";
+  return 0;
+}
+
+int hosts(const std::string& world_path) {
+  auto world = load_world(world_path, std::nullopt);
+  if (!world) return kExitBadInput;
+  std::cout << fmt::format("# mailflow lab hosts (world \"{}\"); append to /etc/hosts\n", world->name);
+  for (const auto& host : world->hosts) std::cout << fmt::format("{:<15} {}\n", host.address, host.name);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mailflow: a mail-flow lab of real SMTP, DNS, POP3 and IMAP servers on loopback"};
+  app.require_subcommand(1);
+
+  std::string world_path, state_dir = "state", ready_file, trace_file = "trace.jsonl";
+  std::optional<int> port_offset;
+  bool no_trace = false;
+
+  auto* serve_cmd = app.add_subcommand("serve", "start every server of the world and wait for Ctrl-C");
+  serve_cmd->add_option("--world", world_path, "world file (YAML); the built-in default world when absent")
+      ->check(CLI::ExistingFile);
+  serve_cmd->add_option("--state-dir", state_dir, "where mailboxes, queue, certificates and traces live")
+      ->capture_default_str();
+  serve_cmd->add_option("--port-offset", port_offset, "added to every standard port (default: the world's, 10000)")
+      ->check(CLI::Range(0, 65535));
+  serve_cmd->add_option("--ready-file", ready_file, "JSON file written once every listener is up");
+  auto* trace_opt = serve_cmd->add_option("--trace", trace_file, "trace file (JSON Lines), relative to the state dir")
+                        ->capture_default_str();
+  serve_cmd->add_flag("--no-trace", no_trace, "write no trace file")->excludes(trace_opt);
+
+  auto* hosts_cmd = app.add_subcommand("hosts", "print /etc/hosts lines for every lab host");
+  hosts_cmd->add_option("--world", world_path, "world file (YAML)")->check(CLI::ExistingFile);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitBadInput;
+  }
+  if (*serve_cmd) return serve(world_path, port_offset, state_dir, ready_file, trace_file, no_trace);
+  if (*hosts_cmd) return hosts(world_path);
+  return kExitBadInput;
+}

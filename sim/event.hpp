@@ -36,7 +36,19 @@ enum class EventKind {
   Error,       // something went wrong inside the lab (line says what)
 };
 
+// Every enumerator once, in declaration order: for tests, menus and filters.
+inline constexpr Protocol kAllProtocols[] = {Protocol::Lab,  Protocol::Dns,  Protocol::Smtp,
+                                             Protocol::Pop3, Protocol::Imap, Protocol::Control};
+inline constexpr EventKind kAllEventKinds[] = {
+    EventKind::Listening, EventKind::Stopped,  EventKind::Connect,  EventKind::Disconnect,
+    EventKind::Tls,       EventKind::Auth,     EventKind::Command,  EventKind::Reply,
+    EventKind::State,     EventKind::Queued,   EventKind::DnsQuery, EventKind::DnsAnswer,
+    EventKind::Relay,     EventKind::Delivered, EventKind::Deferred, EventKind::Rejected,
+    EventKind::Bounced,   EventKind::Fetched,  EventKind::Deleted,  EventKind::Error};
+
+// "lab", "dns", "smtp", "pop3", "imap", "control".
 std::string_view protocol_name(Protocol p);
+// Kebab-case: "listening", "dns-query", "delivered", ...
 std::string_view event_kind_name(EventKind k);
 std::optional<EventKind> event_kind_from_name(std::string_view name);
 std::optional<Protocol> protocol_from_name(std::string_view name);
@@ -55,14 +67,32 @@ struct Event {
   std::string status;     // enhanced status code "5.1.1", when the reply has one
 };
 
+// RFC 3339 UTC with microseconds: "2026-12-01T10:00:00.123456Z" (sub-microsecond
+// digits are truncated, so a trace keeps what a human or a replay can use).
+std::string format_event_time(std::chrono::system_clock::time_point t);
+// Accepts RFC 3339 date-times ("Z" or a numeric offset, 0 to 9 fraction digits);
+// nullopt for anything else.
+std::optional<std::chrono::system_clock::time_point> parse_event_time(std::string_view text);
+
 // One JSON object (no trailing newline), the trace-file format:
 // {"seq":1,"time":"2026-12-01T10:00:00.123456Z","kind":"dns-query",...}
+// Keys in the order seq, time, kind, protocol, host, peer, session, journey, line, code,
+// status; empty strings and a zero code or session are left out to keep lines short.
+// Bytes that are not valid UTF-8 become U+FFFD (JSON text must be Unicode), so only
+// valid UTF-8 round-trips exactly.
 std::string to_json_line(const Event& e);
-// Parses what to_json_line wrote; nullopt for a line that is not an event.
+// Parses what to_json_line wrote; nullopt for a line that is not an event. Unknown keys
+// are ignored so that older readers accept newer traces.
 std::optional<Event> event_from_json_line(std::string_view line);
 
 // Replaces what follows AUTH PLAIN/LOGIN, PASS, LOGIN user <password> with "****",
 // so that no event ever carries a secret.
+//   "AUTH PLAIN dGVzdA=="            -> "AUTH PLAIN ****"   (SMTP, POP3 RFC 5034)
+//   "PASS secret"                    -> "PASS ****"         (POP3)
+//   a1 LOGIN "bob" "se cret"         -> "a1 LOGIN bob ****" (IMAP)
+//   "a1 AUTHENTICATE PLAIN xxx"      -> "a1 AUTHENTICATE PLAIN ****"
+// Verbs match case-insensitively; other lines come back unchanged. SASL continuation
+// lines (a bare base64 answer to "334"/"+") carry no verb, so the session masks those.
 std::string mask_credentials(std::string_view line);
 
 }  // namespace mailflow::sim

@@ -1,1 +1,535 @@
-// placeholder
+// The Maildir store's message operations: delivery with quota, scanning a folder into
+// UID order, reading, flag renames, \Recent hand-over and expunge. Folder operations
+// and MaildirStore live in maildir_folders.cpp. See maildir_store.hpp for the promises.
+#include "sim/maildir_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "sim/maildir_guard.hpp"
+#include "sim/maildir_names.hpp"
+#include "sim/maildir_uidlist.hpp"
+
+namespace mailflow::sim {
+namespace fs = std::filesystem;
+using namespace maildir;
+
+namespace {
+
+struct DiskFile {
+  std::string file_name;
+  std::string flags;
+  bool in_new = false;
+};
+// basename -> the file holding it
+using DiskFiles = std::map<std::string, DiskFile>;
+
+const char* subdir(bool in_new) { return in_new ? "new" : "cur"; }
+
+// Lists new/ then cur/. In that order a message moved new -> cur by another process
+// during the listing is still seen once; if a basename is in both (a crash mid-move)
+// the cur/ copy wins, as it carries the flags.
+IoResult read_message_files(const fs::path& folder, DiskFiles& files) {
+  for (const bool in_new : {true, false}) {
+    std::error_code ec;
+    const fs::path dir = folder / subdir(in_new);
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.empty() || name.front() == '.') continue;
+      std::error_code type_ec;
+      if (!it->is_regular_file(type_ec)) continue;  // vanished meanwhile, or not a message
+      MessageFileName parsed = parse_message_file_name(name);
+      if (!is_valid_basename(parsed.basename)) continue;
+      files[parsed.basename] = DiskFile{name, std::move(parsed.flags), in_new};
+    }
+    if (ec) return {fmt::format("list {}: {}", dir.string(), ec.message())};
+  }
+  return {};
+}
+
+std::optional<MessageInfo> describe_file(std::uint32_t uid, std::string basename, fs::path path,
+                                         std::string flags, bool in_new) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return std::nullopt;
+  const auto mtime = std::chrono::seconds(info.st_mtim.tv_sec) + std::chrono::nanoseconds(info.st_mtim.tv_nsec);
+  return MessageInfo{uid,
+                     std::move(basename),
+                     std::move(path),
+                     static_cast<std::uint64_t>(info.st_size),
+                     std::move(flags),
+                     TimePoint(std::chrono::duration_cast<TimePoint::duration>(mtime)),
+                     in_new};
+}
+
+bool would_exceed(const Quota& quota, const MailboxUsage& usage, std::uint64_t size) {
+  const bool bytes_over = quota.bytes != 0 && usage.bytes + size > quota.bytes;
+  const bool count_over = quota.messages != 0 && usage.messages + 1 > quota.messages;
+  return bytes_over || count_over;
+}
+
+void fill_quota_refusal(DeliveryResult& result, const Quota& quota, const MailboxUsage& usage,
+                        std::uint64_t size) {
+  result.status = StoreStatus::QuotaExceeded;
+  result.temporary = quota.temporary;
+  result.usage = usage;
+  result.limit = quota;
+  result.error = fmt::format("quota: {} bytes in {} messages, limit {} bytes / {} messages, message {} bytes",
+                             usage.bytes, usage.messages, quota.bytes, quota.messages, size);
+}
+
+template <class T>
+StoreValue<T> failure(StoreStatus status, std::string error = {}) {
+  StoreValue<T> value;
+  value.status = status;
+  value.error = std::move(error);
+  return value;
+}
+
+template <class T, class U>
+StoreValue<T> failure_from(const StoreValue<U>& other) {
+  return failure<T>(other.status, other.error);
+}
+
+DeliveryResult delivery_failure(StoreStatus status, std::string error) {
+  DeliveryResult result;
+  result.status = status;
+  result.error = std::move(error);
+  return result;
+}
+
+std::string errno_text(std::string_view what, const fs::path& path) {
+  return fmt::format("{} {}: {}", what, path.string(), std::strerror(errno));
+}
+
+}  // namespace
+
+std::string_view store_status_name(StoreStatus s) {
+  switch (s) {
+    case StoreStatus::Ok: return "ok";
+    case StoreStatus::QuotaExceeded: return "quota-exceeded";
+    case StoreStatus::IoError: return "io-error";
+    case StoreStatus::NoSuchFolder: return "no-such-folder";
+    case StoreStatus::NoSuchMessage: return "no-such-message";
+    case StoreStatus::InvalidName: return "invalid-name";
+    case StoreStatus::InvalidFlags: return "invalid-flags";
+    case StoreStatus::AlreadyExists: return "already-exists";
+    case StoreStatus::NotPermitted: return "not-permitted";
+  }
+  return "unknown";
+}
+
+Quota Mailbox::quota() const {
+  std::lock_guard lock(mutex_);
+  return quota_;
+}
+
+void Mailbox::set_quota(const Quota& quota) {
+  std::lock_guard lock(mutex_);
+  quota_ = quota;
+}
+
+StoreValue<MailboxUsage> Mailbox::usage() const {
+  Guard guard(*this);
+  return usage_locked();
+}
+
+StoreValue<fs::path> Mailbox::existing_folder_path(std::string_view folder) const {
+  const std::optional<std::string> dir = folder_directory(folder);
+  if (!dir) return failure<fs::path>(StoreStatus::InvalidName, fmt::format("unsafe folder name ({} bytes)", folder.size()));
+  StoreValue<fs::path> path;
+  path.value = dir->empty() ? maildir_ : maildir_ / *dir;
+  std::error_code ec;
+  if (!fs::is_directory(path.value / "cur", ec)) return failure<fs::path>(StoreStatus::NoSuchFolder, path.value.string());
+  return path;
+}
+
+StoreValue<MailboxUsage> Mailbox::usage_locked() const {
+  std::vector<fs::path> folders{maildir_};
+  std::error_code ec;
+  for (fs::directory_iterator it(maildir_, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code dir_ec;
+    if (folder_from_directory(it->path().filename().string()) && fs::is_directory(it->path() / "cur", dir_ec)) {
+      folders.push_back(it->path());
+    }
+  }
+  if (ec) return failure<MailboxUsage>(StoreStatus::IoError, fmt::format("list {}: {}", maildir_.string(), ec.message()));
+
+  StoreValue<MailboxUsage> usage;
+  for (const fs::path& folder : folders) {
+    DiskFiles files;
+    if (IoResult listed = read_message_files(folder, files); !listed.ok()) {
+      return failure<MailboxUsage>(StoreStatus::IoError, listed.error);
+    }
+    for (const auto& [basename, file] : files) {
+      std::optional<std::uint64_t> size = size_from_basename(basename);
+      if (!size) {  // a file from another tool: ask the file system
+        struct stat info {};
+        if (::stat((folder / subdir(file.in_new) / file.file_name).c_str(), &info) != 0) continue;
+        size = static_cast<std::uint64_t>(info.st_size);
+      }
+      usage.value.bytes += *size;
+      usage.value.messages += 1;
+    }
+  }
+  return usage;
+}
+
+StoreValue<Mailbox::FolderScan> Mailbox::scan_locked(const fs::path& folder_path) {
+  LoadedUidList loaded = load_uid_list(folder_path);
+  if (!loaded.error.empty()) return failure<FolderScan>(StoreStatus::IoError, loaded.error);
+  UidList& uids = loaded.list;
+  bool changed = loaded.created;
+
+  DiskFiles files;
+  if (IoResult listed = read_message_files(folder_path, files); !listed.ok()) {
+    return failure<FolderScan>(StoreStatus::IoError, listed.error);
+  }
+  std::map<std::string_view, std::uint32_t> uid_of;
+  std::vector<std::uint32_t> missing;
+  for (const auto& [uid, basename] : uids.basenames) {
+    uid_of.emplace(basename, uid);
+    if (files.count(basename) == 0) missing.push_back(uid);
+  }
+  if (!missing.empty()) {
+    // readdir() may miss a file another process renamed during the listing; look once
+    // more before retiring a UID, since retiring is forever.
+    DiskFiles again;
+    if (IoResult listed = read_message_files(folder_path, again); !listed.ok()) {
+      return failure<FolderScan>(StoreStatus::IoError, listed.error);
+    }
+    for (auto& [basename, file] : again) files.try_emplace(basename, std::move(file));
+    for (const std::uint32_t uid : missing) {
+      const std::string& basename = uids.basenames.at(uid);
+      if (files.count(basename) != 0) continue;
+      uid_of.erase(basename);
+      uids.basenames.erase(uid);
+      changed = true;
+    }
+  }
+  // Files without a UID get the next ones, in file-name (≈ arrival time) order.
+  for (const auto& [basename, file] : files) {
+    if (uid_of.count(basename) != 0) continue;
+    uids.basenames.emplace(uids.next_uid++, basename);
+    changed = true;
+  }
+  if (changed) {
+    if (IoResult saved = save_uid_list(folder_path, uids); !saved.ok()) {
+      return failure<FolderScan>(StoreStatus::IoError, saved.error);
+    }
+  }
+
+  StoreValue<FolderScan> scan;
+  scan.value.uidvalidity = uids.uidvalidity;
+  scan.value.uidnext = uids.next_uid;
+  FolderIndex index;
+  for (const auto& [uid, basename] : uids.basenames) {
+    const DiskFile& file = files.at(basename);
+    std::optional<MessageInfo> info =
+        describe_file(uid, basename, folder_path / subdir(file.in_new) / file.file_name, file.flags, file.in_new);
+    if (!info) continue;  // removed by another process this instant; gone next scan
+    index.emplace(uid, KnownFile{file.file_name, file.in_new});
+    scan.value.messages.push_back(std::move(*info));
+  }
+  index_[folder_path] = std::move(index);
+  return scan;
+}
+
+StoreValue<Mailbox::KnownFile> Mailbox::find_locked(const fs::path& folder_path, std::uint32_t uid, bool rescan) {
+  auto folder = index_.find(folder_path);
+  if (rescan || folder == index_.end() || folder->second.count(uid) == 0) {
+    if (auto scan = scan_locked(folder_path); !scan.ok()) return failure_from<KnownFile>(scan);
+    folder = index_.find(folder_path);
+  }
+  const auto file = folder->second.find(uid);
+  if (file == folder->second.end()) return failure<KnownFile>(StoreStatus::NoSuchMessage, fmt::format("uid {}", uid));
+  StoreValue<KnownFile> found;
+  found.value = file->second;
+  return found;
+}
+
+StoreValue<Mailbox::OpenedMessage> Mailbox::open_locked(const fs::path& folder_path, std::uint32_t uid) {
+  // The cached name may be stale if another process renamed the file: then rescan once.
+  for (const bool rescan : {false, true}) {
+    StoreValue<KnownFile> file = find_locked(folder_path, uid, rescan);
+    if (!file.ok()) return failure_from<OpenedMessage>(file);
+    const fs::path path = folder_path / subdir(file.value.in_new) / file.value.file_name;
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+      if (errno == ENOENT) continue;
+      return failure<OpenedMessage>(StoreStatus::IoError, errno_text("open", path));
+    }
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0) return failure<OpenedMessage>(StoreStatus::IoError, errno_text("fstat", path));
+    StoreValue<OpenedMessage> opened;
+    opened.value.fd = std::move(fd);
+    opened.value.flags = parse_message_file_name(file.value.file_name).flags;
+    const auto mtime = std::chrono::seconds(info.st_mtim.tv_sec) + std::chrono::nanoseconds(info.st_mtim.tv_nsec);
+    opened.value.internal_date = TimePoint(std::chrono::duration_cast<TimePoint::duration>(mtime));
+    return opened;
+  }
+  return failure<OpenedMessage>(StoreStatus::NoSuchMessage, fmt::format("uid {} vanished", uid));
+}
+
+StoreValue<std::vector<MessageInfo>> Mailbox::list(std::string_view folder) {
+  Guard guard(*this);
+  const StoreValue<fs::path> path = existing_folder_path(folder);
+  if (!path.ok()) return failure_from<std::vector<MessageInfo>>(path);
+  StoreValue<FolderScan> scan = scan_locked(path.value);
+  if (!scan.ok()) return failure_from<std::vector<MessageInfo>>(scan);
+  StoreValue<std::vector<MessageInfo>> messages;
+  messages.value = std::move(scan.value.messages);
+  return messages;
+}
+
+StoreValue<FolderStatus> Mailbox::status(std::string_view folder) {
+  Guard guard(*this);
+  const StoreValue<fs::path> path = existing_folder_path(folder);
+  if (!path.ok()) return failure_from<FolderStatus>(path);
+  const StoreValue<FolderScan> scan = scan_locked(path.value);
+  if (!scan.ok()) return failure_from<FolderStatus>(scan);
+  StoreValue<FolderStatus> status;
+  status.value.uidvalidity = scan.value.uidvalidity;
+  status.value.uidnext = scan.value.uidnext;
+  status.value.messages = scan.value.messages.size();
+  for (const MessageInfo& m : scan.value.messages) {
+    if (m.recent) ++status.value.recent;
+    if (m.flags.find('S') == std::string::npos) ++status.value.unseen;
+  }
+  return status;
+}
+
+StoreValue<std::string> Mailbox::read(std::string_view folder, std::uint32_t uid) {
+  StoreValue<OpenedMessage> opened;
+  {
+    Guard guard(*this);
+    const StoreValue<fs::path> path = existing_folder_path(folder);
+    if (!path.ok()) return failure_from<std::string>(path);
+    opened = open_locked(path.value, uid);
+    if (!opened.ok()) return failure_from<std::string>(opened);
+  }
+  // Reading happens outside the lock: the open descriptor keeps the (complete, renamed
+  // into place) file readable even if it is renamed or unlinked meanwhile.
+  StoreValue<std::string> bytes;
+  if (IoResult read = read_all(opened.value.fd.get(), bytes.value); !read.ok()) {
+    return failure<std::string>(StoreStatus::IoError, read.error);
+  }
+  return bytes;
+}
+
+template <class ComputeFlags>
+StoreValue<MessageInfo> Mailbox::rename_flags_locked(const fs::path& folder_path, std::uint32_t uid,
+                                                     ComputeFlags new_flags) {
+  for (const bool rescan : {false, true}) {
+    StoreValue<KnownFile> file = find_locked(folder_path, uid, rescan);
+    if (!file.ok()) return failure_from<MessageInfo>(file);
+    const MessageFileName parsed = parse_message_file_name(file.value.file_name);
+    const std::string flags = new_flags(parsed.flags);
+    const fs::path from = folder_path / subdir(file.value.in_new) / file.value.file_name;
+    const std::string to_name = cur_file_name(parsed.basename, flags);
+    const fs::path to = folder_path / "cur" / to_name;
+    if (from != to && ::rename(from.c_str(), to.c_str()) != 0) {
+      if (errno == ENOENT) continue;
+      return failure<MessageInfo>(StoreStatus::IoError, errno_text("rename", from));
+    }
+    // Not fsynced: a flag change lost in a crash is harmless, and IMAP clients resync.
+    index_[folder_path][uid] = KnownFile{to_name, false};
+    std::optional<MessageInfo> info = describe_file(uid, parsed.basename, to, flags, false);
+    if (!info) return failure<MessageInfo>(StoreStatus::NoSuchMessage, fmt::format("uid {} vanished", uid));
+    StoreValue<MessageInfo> result;
+    result.value = std::move(*info);
+    return result;
+  }
+  return failure<MessageInfo>(StoreStatus::NoSuchMessage, fmt::format("uid {} vanished", uid));
+}
+
+StoreValue<MessageInfo> Mailbox::set_flags(std::string_view folder, std::uint32_t uid, std::string_view flags) {
+  const std::optional<std::string> normalized = normalize_flags(flags);
+  if (!normalized) return failure<MessageInfo>(StoreStatus::InvalidFlags);
+  Guard guard(*this);
+  const StoreValue<fs::path> path = existing_folder_path(folder);
+  if (!path.ok()) return failure_from<MessageInfo>(path);
+  return rename_flags_locked(path.value, uid, [&](std::string_view) { return *normalized; });
+}
+
+StoreValue<MessageInfo> Mailbox::change_flags(std::string_view folder, std::uint32_t uid, std::string_view add,
+                                              std::string_view remove) {
+  const std::optional<std::string> to_add = normalize_flags(add);
+  const std::optional<std::string> to_remove = normalize_flags(remove);
+  if (!to_add || !to_remove) return failure<MessageInfo>(StoreStatus::InvalidFlags);
+  Guard guard(*this);
+  const StoreValue<fs::path> path = existing_folder_path(folder);
+  if (!path.ok()) return failure_from<MessageInfo>(path);
+  return rename_flags_locked(path.value, uid, [&](std::string_view current) {
+    std::string flags = std::string(current) + *to_add;
+    // Anything on disk that is not a flag letter (another tool's idea) is dropped too.
+    std::erase_if(flags, [&](char c) {
+      const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+      return !letter || to_remove->find(c) != std::string::npos;
+    });
+    return normalize_flags(flags).value_or("");
+  });
+}
+
+StoreValue<std::vector<std::uint32_t>> Mailbox::take_recent(std::string_view folder) {
+  Guard guard(*this);
+  const StoreValue<fs::path> path = existing_folder_path(folder);
+  if (!path.ok()) return failure_from<std::vector<std::uint32_t>>(path);
+  const StoreValue<FolderScan> scan = scan_locked(path.value);
+  if (!scan.ok()) return failure_from<std::vector<std::uint32_t>>(scan);
+  StoreValue<std::vector<std::uint32_t>> taken;
+  for (const MessageInfo& message : scan.value.messages) {
+    if (!message.recent) continue;
+    const auto moved = rename_flags_locked(path.value, message.uid, [](std::string_view current) {
+      return normalize_flags(current).value_or("");
+    });
+    if (moved.ok()) {
+      taken.value.push_back(message.uid);
+    } else if (moved.status != StoreStatus::NoSuchMessage) {
+      return failure_from<std::vector<std::uint32_t>>(moved);
+    }
+  }
+  return taken;
+}
+
+StoreResult Mailbox::expunge(std::string_view folder, std::uint32_t uid) {
+  Guard guard(*this);
+  const StoreValue<fs::path> path = existing_folder_path(folder);
+  if (!path.ok()) return path;
+  bool removed = false;
+  fs::path directory;
+  for (const bool rescan : {false, true}) {
+    StoreValue<KnownFile> file = find_locked(path.value, uid, rescan);
+    if (!file.ok()) return file;
+    directory = path.value / subdir(file.value.in_new);
+    const fs::path target = directory / file.value.file_name;
+    if (::unlink(target.c_str()) == 0) {
+      removed = true;
+      break;
+    }
+    if (errno != ENOENT) return failure<int>(StoreStatus::IoError, errno_text("unlink", target));
+  }
+  if (!removed) return failure<int>(StoreStatus::NoSuchMessage, fmt::format("uid {} vanished", uid));
+  index_[path.value].erase(uid);
+
+  LoadedUidList loaded = load_uid_list(path.value);
+  if (!loaded.error.empty()) return failure<int>(StoreStatus::IoError, loaded.error);
+  loaded.list.basenames.erase(uid);
+  if (IoResult saved = save_uid_list(path.value, loaded.list); !saved.ok()) {
+    return failure<int>(StoreStatus::IoError, saved.error);
+  }
+  // So that a POP3 DELE confirmed at QUIT does not come back after a crash.
+  if (IoResult synced = fsync_directory(directory); !synced.ok()) return failure<int>(StoreStatus::IoError, synced.error);
+  return {};
+}
+
+DeliveryResult Mailbox::deliver(std::string_view folder, std::string_view bytes, std::optional<TimePoint> internal_date) {
+  return add_message(folder, bytes, "", internal_date);
+}
+
+DeliveryResult Mailbox::append(std::string_view folder, std::string_view bytes, std::string_view flags,
+                               std::optional<TimePoint> internal_date) {
+  const std::optional<std::string> normalized = normalize_flags(flags);
+  if (!normalized) return delivery_failure(StoreStatus::InvalidFlags, "flags must be ASCII letters");
+  return add_message(folder, bytes, *normalized, internal_date);
+}
+
+DeliveryResult Mailbox::copy(std::string_view from, std::uint32_t uid, std::string_view to) {
+  StoreValue<OpenedMessage> opened;
+  {
+    Guard guard(*this);
+    const StoreValue<fs::path> path = existing_folder_path(from);
+    if (!path.ok()) return delivery_failure(path.status, path.error);
+    opened = open_locked(path.value, uid);
+    if (!opened.ok()) return delivery_failure(opened.status, opened.error);
+  }
+  std::string bytes;
+  if (IoResult read = read_all(opened.value.fd.get(), bytes); !read.ok()) {
+    return delivery_failure(StoreStatus::IoError, read.error);
+  }
+  return add_message(to, bytes, normalize_flags(opened.value.flags).value_or(""), opened.value.internal_date);
+}
+
+DeliveryResult Mailbox::add_message(std::string_view folder, std::string_view bytes, const std::string& flags,
+                                    std::optional<TimePoint> internal_date) {
+  const std::uint64_t size = bytes.size();
+  fs::path folder_path;
+  {
+    // A cheap early refusal, so a full mailbox does not cost a write and fsync.
+    Guard guard(*this);
+    const StoreValue<fs::path> path = existing_folder_path(folder);
+    if (!path.ok()) return delivery_failure(path.status, path.error);
+    folder_path = path.value;
+    const StoreValue<MailboxUsage> usage = usage_locked();
+    if (!usage.ok()) return delivery_failure(usage.status, usage.error);
+    if (would_exceed(quota_, usage.value, size)) {
+      DeliveryResult refused;
+      fill_quota_refusal(refused, quota_, usage.value, size);
+      return refused;
+    }
+  }
+
+  // The slow part (write + fsync of the message) runs without the lock.
+  const std::string basename = unique_basename(size);
+  const fs::path temporary = folder_path / "tmp" / basename;
+  if (IoResult written = write_new_file_durably(temporary, bytes, internal_date); !written.ok()) {
+    return delivery_failure(StoreStatus::IoError, written.error);
+  }
+
+  Guard guard(*this);
+  auto abandon = [&](StoreStatus status, std::string error) {
+    ::unlink(temporary.c_str());
+    return delivery_failure(status, std::move(error));
+  };
+  // The authoritative check: the folder or the quota may have changed meanwhile.
+  if (const auto path = existing_folder_path(folder); !path.ok() || path.value != folder_path) {
+    return abandon(StoreStatus::NoSuchFolder, folder_path.string());
+  }
+  const StoreValue<MailboxUsage> usage = usage_locked();
+  if (!usage.ok()) return abandon(usage.status, usage.error);
+  if (would_exceed(quota_, usage.value, size)) {
+    ::unlink(temporary.c_str());
+    DeliveryResult refused;
+    fill_quota_refusal(refused, quota_, usage.value, size);
+    return refused;
+  }
+  LoadedUidList loaded = load_uid_list(folder_path);
+  if (!loaded.error.empty()) return abandon(StoreStatus::IoError, loaded.error);
+
+  const bool in_new = flags.empty();
+  const std::string file_name = in_new ? basename : cur_file_name(basename, flags);
+  const fs::path directory = folder_path / subdir(in_new);
+  const fs::path target = directory / file_name;
+  if (::rename(temporary.c_str(), target.c_str()) != 0) return abandon(StoreStatus::IoError, errno_text("rename", temporary));
+
+  const std::uint32_t uid = loaded.list.next_uid++;
+  loaded.list.basenames.emplace(uid, basename);
+  IoResult durable = save_uid_list(folder_path, loaded.list);
+  if (durable.ok()) durable = fsync_directory(directory);
+  if (!durable.ok()) {
+    // Not durable means not stored: take it back so no reader keeps a message the SMTP
+    // client will send again after its 451. The UID stays retired (next_uid moved on).
+    ::unlink(target.c_str());
+    return delivery_failure(StoreStatus::IoError, durable.error);
+  }
+  index_[folder_path][uid] = KnownFile{file_name, in_new};
+
+  DeliveryResult stored;
+  stored.status = StoreStatus::Ok;
+  stored.uid = uid;
+  stored.uidvalidity = loaded.list.uidvalidity;
+  stored.basename = basename;
+  stored.path = target;
+  stored.usage = usage.value;
+  stored.limit = quota_;
+  return stored;
+}
+
+}  // namespace mailflow::sim

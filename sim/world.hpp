@@ -30,6 +30,8 @@ struct ServiceEndpoint {
   Service service;
   // Explicit port from the world file; when absent the port is standard + offset.
   std::optional<std::uint16_t> port;
+
+  friend bool operator==(const ServiceEndpoint&, const ServiceEndpoint&) = default;
 };
 
 struct Host {
@@ -39,11 +41,15 @@ struct Host {
   std::vector<ServiceEndpoint> services;
 
   bool serves(Service s) const;
+
+  friend bool operator==(const Host&, const Host&) = default;
 };
 
 struct MxRecord {
   std::string host;  // "mx.beta.test"
   std::uint16_t preference = 10;
+
+  friend bool operator==(const MxRecord&, const MxRecord&) = default;
 };
 
 // An extra DNS record a world declares beyond those derived from its hosts and MX lists
@@ -53,6 +59,8 @@ struct DnsRecordSpec {
   std::string type;   // "A", "AAAA", "MX", "NS", "TXT", "CNAME", "PTR"
   std::string value;  // presentation form: "127.0.0.1", "10 mx.beta.test", "v=spf1 -all"
   std::uint32_t ttl = 300;
+
+  friend bool operator==(const DnsRecordSpec&, const DnsRecordSpec&) = default;
 };
 
 struct Domain {
@@ -60,6 +68,8 @@ struct Domain {
   std::vector<MxRecord> mx;
   std::vector<DnsRecordSpec> records;
   std::uint32_t ttl = 300;  // TTL of the records derived for this domain
+
+  friend bool operator==(const Domain&, const Domain&) = default;
 };
 
 struct Quota {
@@ -67,6 +77,8 @@ struct Quota {
   std::uint64_t messages = 10000;
   // When true a full mailbox is reported as temporary (452 4.2.2) instead of 552 5.2.2.
   bool temporary = false;
+
+  friend bool operator==(const Quota&, const Quota&) = default;
 };
 
 struct User {
@@ -77,6 +89,8 @@ struct User {
 
   std::string local_part() const;  // "bob"
   std::string domain() const;      // "beta.test"
+
+  friend bool operator==(const User&, const User&) = default;
 };
 
 struct World {
@@ -94,6 +108,8 @@ struct World {
   const User* find_user_by_login(std::string_view login) const;
   // The first host that serves DNS (the lab's authoritative server), or nullptr.
   const Host* dns_host() const;
+
+  friend bool operator==(const World&, const World&) = default;
 };
 
 // alpha.test (alice), beta.test (bob, and carol with a deliberately small mailbox),
@@ -103,5 +119,10 @@ World default_world();
 
 // Lower-cases ASCII and drops one trailing dot: DNS names and domains compare this way.
 std::string canonical_name(std::string_view name);
+
+// The table `mailflow serve` prints: one row per host and service (host, address, port,
+// service), then one row per user (address, login, password). Plain text, aligned columns,
+// ending with a newline.
+std::string endpoint_table(const World& world);
 
 }  // namespace mailflow::sim

@@ -1,0 +1,77 @@
+// The lab: every server of a world on one io_context, the event bus and its trace file,
+// the users' Maildirs, and the ready file that tells test suites where everything is.
+// `mailflow serve` is a thin command line around this class.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "servers/dns/dns_server.hpp"
+#include "servers/net/asio.hpp"
+#include "sim/event_bus.hpp"
+#include "sim/maildir_store.hpp"
+#include "sim/trace_writer.hpp"
+#include "sim/world.hpp"
+
+namespace mailflow {
+
+struct LabOptions {
+  std::filesystem::path state_dir = "state";
+  // Trace file (JSON Lines); relative paths are inside the state directory. Empty: none.
+  std::filesystem::path trace_file = "trace.jsonl";
+  dns::DnsLimits dns_limits;
+};
+
+// A server could not start: which one, where, and why, in words a user can act on.
+class LabError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Lab {
+ public:
+  Lab(sim::World world, LabOptions options);
+  ~Lab();
+  Lab(const Lab&) = delete;
+  Lab& operator=(const Lab&) = delete;
+
+  // Creates the state directory and mailboxes, binds every listener. Throws LabError.
+  void start();
+  // Serves until stop() (from any thread, or a signal handler via the io_context).
+  void run();
+  void stop();
+
+  net::asio::io_context& io() { return io_; }
+  sim::EventBus& bus() { return bus_; }
+  // The world as served: only the services this version of the lab really runs.
+  const sim::World& served_world() const { return served_; }
+  const LabOptions& options() const { return options_; }
+  std::optional<net::udp::endpoint> dns_endpoint() const;
+
+  // The ready file's document (DESIGN.md "Commands").
+  nlohmann::json ready_document() const;
+  // Written atomically (temporary file, then rename) so a reader never sees half of it.
+  void write_ready_file(const std::filesystem::path& path) const;
+
+ private:
+  sim::World world_;
+  sim::World served_;
+  LabOptions options_;
+  net::asio::io_context io_;
+  sim::EventBus bus_;
+  std::unique_ptr<sim::TraceWriter> trace_;
+  std::unique_ptr<sim::MaildirStore> store_;
+  std::vector<std::shared_ptr<sim::Mailbox>> mailboxes_;
+  std::vector<std::unique_ptr<dns::DnsServer>> dns_servers_;
+};
+
+// The services this build implements; the rest of a world's services are not started yet.
+bool lab_implements(sim::Service service);
+
+}  // namespace mailflow

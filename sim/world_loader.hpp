@@ -1,0 +1,39 @@
+// Reads a World from a YAML world file (format: scenarios/worlds/README.md) and checks it:
+// every problem found is reported with the file, line and column of the offending node, so
+// a trainer editing a world sees all mistakes at once, the way a compiler reports them.
+// Nothing here throws: yaml-cpp's exceptions are caught and become errors.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/world.hpp"
+
+namespace mailflow::sim {
+
+struct WorldError {
+  std::string file;
+  int line = 0;    // 1-based; 0 when the error is about the file as a whole
+  int column = 0;  // 1-based; 0 when line is 0
+  std::string message;
+
+  // "worlds/bad.yaml:12:5: duplicate host address 127.10.1.2 (also used by mx.alpha.test at
+  // line 8)", or "worlds/bad.yaml: cannot read the file: No such file or directory".
+  std::string to_string() const;
+};
+
+struct WorldLoadResult {
+  std::optional<World> world;     // set only when errors is empty
+  std::vector<WorldError> errors;  // in document order
+
+  bool ok() const { return world.has_value() && errors.empty(); }
+};
+
+// An unreadable file is one error with line 0.
+WorldLoadResult load_world_file(const std::string& path);
+// file_name is only used in the errors.
+WorldLoadResult load_world_string(std::string_view yaml, std::string file_name = "<string>");
+
+}  // namespace mailflow::sim

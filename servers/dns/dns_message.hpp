@@ -38,7 +38,7 @@ enum class Rcode : std::uint16_t {
   NoError = 0, FormErr = 1, ServFail = 2, NxDomain = 3, NotImp = 4, Refused = 5, BadVers = 16,
 };
 
-std::string_view rr_type_name(std::uint16_t type);        // "MX", or "TYPE99"
+std::string_view rr_type_name(std::uint16_t type);        // "MX"; "TYPE" for others (append the number)
 std::optional<std::uint16_t> rr_type_from_name(std::string_view name);
 std::string_view rcode_name(Rcode rcode);                   // "NXDOMAIN"
 

@@ -127,7 +127,8 @@ void DnsServer::start() {
   error_code ignored;
   udp_.set_option(asio::socket_base::receive_buffer_size(4 << 20), ignored);
 
-  tcp::endpoint tcp_ep(address_, port_);
+  // With port 0 the TCP listener takes the UDP port, so TC fallback reaches the same server.
+  tcp::endpoint tcp_ep(address_, udp_.local_endpoint().port());
   acceptor_.open(tcp_ep.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   acceptor_.bind(tcp_ep);

@@ -43,6 +43,8 @@ struct DnsStats {
   std::atomic<std::uint64_t> tcp_refused{0};   // connections over the cap
 };
 
+// Not thread-safe: start, stop, the destructor and the accessors belong on the io_context's
+// thread (post to it from elsewhere); set_authority() is safe from any thread.
 class DnsServer {
  public:
   enum class Transport { Udp, Tcp };

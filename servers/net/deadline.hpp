@@ -16,7 +16,11 @@ class Deadline : public std::enable_shared_from_this<Deadline> {
 
   explicit Deadline(asio::any_io_executor executor) : timer_(std::move(executor)) {}
 
-  void arm(Clock::duration d) { expiry_ = Clock::now() + d; }
+  void arm(Clock::duration d) {
+    expiry_ = Clock::now() + d;
+    // Wake the watcher when the new deadline comes before the one it sleeps towards.
+    if (expiry_ < timer_.expiry()) timer_.expires_at(expiry_);
+  }
   void disarm() { expiry_ = Clock::time_point::max(); }
   bool expired() const { return expired_; }
   void cancel() {

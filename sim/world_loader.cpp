@@ -19,6 +19,7 @@
 #include <tuple>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 namespace mailflow::sim {
@@ -696,16 +697,65 @@ std::string WorldError::to_string() const {
   return fmt::format("{}:{}:{}: {}", file, line, column, message);
 }
 
+namespace {
+
+// Finds where a second YAML document starts, if any. YAML::LoadAll can loop forever on
+// some malformed input (found by the fuzzer), so documents are walked with yaml-cpp's
+// event parser and at most two are looked at.
+class SecondDocumentFinder : public YAML::EventHandler {
+ public:
+  std::optional<Where> second_document;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    start_ = mark;
+    has_content_ = false;
+  }
+  void OnDocumentEnd() override {
+    if (!has_content_) return;  // an empty document is no document (as LoadAll counts them)
+    if (++documents_ == 2) second_document = Where{start_.line + 1, start_.column + 1};
+  }
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { has_content_ = true; }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {
+    has_content_ = true;
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    has_content_ = true;
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    has_content_ = true;
+  }
+  void OnMapEnd() override {}
+
+ private:
+  YAML::Mark start_;
+  bool has_content_ = false;
+  int documents_ = 0;
+};
+
+std::optional<Where> second_document_start(const std::string& text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  SecondDocumentFinder finder;
+  for (int i = 0; i < 8 && !finder.second_document && parser.HandleNextDocument(finder); ++i) {
+  }
+  return finder.second_document;
+}
+
+}  // namespace
+
 WorldLoadResult load_world_string(std::string_view yaml, std::string file_name) {
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
-    if (documents.size() > 1) {
-      const Where at = where_of(documents[1]);
-      return single_error(file_name, at.line, at.column, "a world file holds one YAML document; another starts here");
+    const std::string text(yaml);
+    if (auto second = second_document_start(text)) {
+      return single_error(file_name, second->line, second->column,
+                          "a world file holds one YAML document; another starts here");
     }
+    const YAML::Node document = YAML::Load(text);
     WorldReader reader(file_name);
     WorldLoadResult result;
-    result.errors = reader.read(documents.empty() ? YAML::Node() : documents.front());
+    result.errors = reader.read(document);
     if (result.errors.empty()) result.world = reader.take_world();
     return result;
   } catch (const YAML::Exception& e) {

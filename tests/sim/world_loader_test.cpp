@@ -262,7 +262,7 @@ TEST(WorldLoader, RejectsBadDocumentsAtTheOffendingNode) {
   const std::vector<BadDocument> cases = {
       {"yaml syntax", "name: a\nhosts:\n- x\n y: 2\n", "YAML syntax error", 4, 3},
       {"empty document", "", "empty", 0, 0},
-      {"second document", "name: a\n---\nname: b\n", "one YAML document", 3, 1},
+      {"second document", "name: a\n---\nname: b\n", "one YAML document", 2, 1},
       {"document not a map", "- a\n", "the world must be a map, got a list", 1, 1},
       {"unknown top-level key", "name: x\ncolour: blue\n",
        "unknown key 'colour' in the world (allowed: name, port_offset, domains, hosts, users)", 2, 1},

@@ -280,6 +280,9 @@ std::optional<std::chrono::system_clock::time_point> parse_event_time(std::strin
                            day{static_cast<unsigned>(*d)}};
   // Leap seconds (":60") cannot be represented by system_clock; refuse rather than guess.
   if (!ymd.ok() || *h > 23 || *mi > 59 || *s > 59) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits: it ends in 2262 (and began in 1677). A
+  // trace time outside 1970-2200 is not one mailflow wrote; refuse it instead of overflowing.
+  if (*y < 1970 || *y > 2200) return std::nullopt;
 
   nanoseconds fraction{0};
   if (pos < text.size() && text[pos] == '.') {

@@ -5,9 +5,21 @@
 
 #include <fstream>
 
+#include "servers/net/tls.hpp"
+
 namespace mailflow {
 
-bool lab_implements(sim::Service service) { return service == sim::Service::Dns; }
+bool lab_implements(sim::Service service) {
+  switch (service) {
+    case sim::Service::Dns:
+    case sim::Service::Smtp:
+    case sim::Service::Submission:
+    case sim::Service::Smtps:
+      return true;
+    default:
+      return false;
+  }
+}
 
 namespace {
 
@@ -21,7 +33,10 @@ sim::World only_implemented(sim::World world) {
 }  // namespace
 
 Lab::Lab(sim::World world, LabOptions options)
-    : world_(std::move(world)), served_(only_implemented(world_)), options_(std::move(options)) {}
+    : world_(std::move(world)),
+      served_(only_implemented(world_)),
+      options_(std::move(options)),
+      clock_(std::make_unique<sim::ScaledClock>(options_.time_scale)) {}
 
 Lab::~Lab() {
   stop();
@@ -53,6 +68,11 @@ void Lab::start() {
     }
   }
 
+  start_dns();
+  start_smtp();
+}
+
+void Lab::start_dns() {
   if (auto problem = options_.dns_limits.verify(); !problem.empty()) throw LabError("DNS limits: " + problem);
   auto authority = std::make_shared<const dns::Authority>(world_);
   for (const auto& host : served_.hosts) {
@@ -77,8 +97,95 @@ void Lab::run() { io_.run(); }
 
 void Lab::stop() {
   net::asio::post(io_, [this] {
+    for (auto& server : smtp_servers_) server->stop();
+    for (auto& relay : relays_) relay->stop();
     for (auto& server : dns_servers_) server->stop();
   });
+}
+
+std::filesystem::path Lab::ca_file() const { return ca_ ? ca_->ca_file() : std::filesystem::path(); }
+
+void Lab::start_smtp() {
+  if (auto problem = options_.smtp_limits.verify(); !problem.empty()) throw LabError("SMTP limits: " + problem);
+  if (auto problem = options_.retry.verify(); !problem.empty()) throw LabError("retry policy: " + problem);
+  try {
+    ca_ = net::LabCa::load_or_create(options_.state_dir / "tls");
+  } catch (const std::exception& e) {
+    throw LabError(fmt::format("cannot create the lab CA in {}: {}", (options_.state_dir / "tls").string(), e.what()));
+  }
+  mail_ = std::make_unique<LabMail>(world_, *store_, *clock_, &bus_);
+  auto dns = dns_endpoint();
+  net::TlsClientOptions client_options;
+  client_options.ca_file = ca_->ca_file();
+  auto client_tls = net::make_client_context(client_options);
+  // The SMTP port of a mail host: its world port, or 25 + offset for an address the world
+  // does not serve SMTP on (a foreign MX in a test, a dead host in a scenario).
+  auto smtp_port = [this](const net::asio::ip::address& address) -> std::uint16_t {
+    for (const auto& host : world_.hosts) {
+      if (host.address == address.to_string() && host.serves(sim::Service::Smtp)) {
+        return world_.port_of(host, sim::Service::Smtp);
+      }
+    }
+    return static_cast<std::uint16_t>(sim::standard_port(sim::Service::Smtp) + world_.port_offset);
+  };
+
+  for (const auto& host : served_.hosts) {
+    bool smtp_host = host.serves(sim::Service::Smtp) || host.serves(sim::Service::Submission) ||
+                     host.serves(sim::Service::Smtps);
+    if (!smtp_host) continue;
+    boost::system::error_code parse_error;
+    auto address = net::asio::ip::make_address(host.address, parse_error);
+    if (parse_error) throw LabError(fmt::format("{}: invalid address {}", host.name, host.address));
+
+    std::shared_ptr<net::asio::ssl::context> server_tls;
+    try {
+      server_tls = net::make_server_context(ca_->host_certificate(host.name, host.address), ca_->ca_file());
+    } catch (const std::exception& e) {
+      throw LabError(fmt::format("cannot make the TLS certificate of {}: {}", host.name, e.what()));
+    }
+
+    // Every SMTP host has a queue and a relay: submission hosts for outgoing mail, MX
+    // hosts for the bounces they send.
+    try {
+      queues_.push_back(std::make_unique<sim::MailQueue>(options_.state_dir / "queue" / host.name));
+    } catch (const std::exception& e) {
+      throw LabError(fmt::format("cannot create the queue of {}: {}", host.name, e.what()));
+    }
+    smtp::MailRelayConfig relay_config;
+    relay_config.host_name = host.name;
+    relay_config.address = address;
+    if (dns) relay_config.dns = *dns;
+    relay_config.tls = client_tls;
+    relay_config.timeouts = options_.relay_timeouts;
+    relay_config.retry = options_.retry;
+    relay_config.smtp_port = smtp_port;
+    relays_.push_back(std::make_unique<smtp::MailRelay>(io_, relay_config, *queues_.back(), *clock_, &bus_));
+    mail_->add_relay(host.name, relays_.back().get());
+
+    for (auto service : {sim::Service::Smtp, sim::Service::Submission, sim::Service::Smtps}) {
+      if (!host.serves(service)) continue;
+      smtp::SmtpServerConfig config;
+      config.role = service == sim::Service::Smtp         ? smtp::SmtpRole::Mx
+                    : service == sim::Service::Submission ? smtp::SmtpRole::Submission
+                                                          : smtp::SmtpRole::Smtps;
+      config.host_name = host.name;
+      config.address = address;
+      config.port = served_.port_of(host, service);
+      config.limits = options_.smtp_limits;
+      config.tls = server_tls;
+      auto server = std::make_unique<smtp::SmtpServer>(io_, config, *mail_, &bus_);
+      try {
+        server->start();
+      } catch (const boost::system::system_error& e) {
+        std::string hint =
+            config.port < 1024 ? " (ports below 1024 need root; use a port offset such as --port-offset 10000)" : "";
+        throw LabError(fmt::format("cannot listen for {} on {}:{} ({}): {}{}", sim::service_name(service), host.address,
+                                   config.port, host.name, e.code().message(), hint));
+      }
+      smtp_servers_.push_back(std::move(server));
+    }
+  }
+  for (auto& relay : relays_) relay->start();
 }
 
 std::optional<net::udp::endpoint> Lab::dns_endpoint() const {
@@ -95,9 +202,8 @@ nlohmann::json Lab::ready_document() const {
   } else {
     doc["dns"] = nullptr;
   }
-  // TLS and the control API arrive with the SMTP and scenario servers; until then the
-  // keys are present and null so readers can rely on the shape.
-  doc["ca_file"] = nullptr;
+  // The control API arrives with the scenario engine; until then the key is null.
+  doc["ca_file"] = ca_ ? nlohmann::json(std::filesystem::absolute(ca_->ca_file()).string()) : nlohmann::json();
   doc["control_url"] = nullptr;
   doc["trace_file"] = trace_ ? nlohmann::json(std::filesystem::absolute(trace_->path()).string()) : nlohmann::json();
   doc["hosts"] = nlohmann::json::array();

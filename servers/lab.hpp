@@ -13,7 +13,13 @@
 #include <nlohmann/json.hpp>
 
 #include "servers/dns/dns_server.hpp"
+#include "servers/lab_mail.hpp"
 #include "servers/net/asio.hpp"
+#include "servers/net/lab_ca.hpp"
+#include "servers/smtp/mail_relay.hpp"
+#include "servers/smtp/smtp_server.hpp"
+#include "sim/clock.hpp"
+#include "sim/mail_queue.hpp"
 #include "sim/event_bus.hpp"
 #include "sim/maildir_store.hpp"
 #include "sim/trace_writer.hpp"
@@ -26,6 +32,13 @@ struct LabOptions {
   // Trace file (JSON Lines); relative paths are inside the state directory. Empty: none.
   std::filesystem::path trace_file = "trace.jsonl";
   dns::DnsLimits dns_limits;
+  smtp::SmtpLimits smtp_limits;
+  // Lab time runs this many times faster than real time (retries, queue lifetime), so a
+  // "retry in 60 s" happens within a second or two with the default.
+  double time_scale = 60.0;
+  sim::RetryPolicy retry;
+  smtp::ClientTimeouts relay_timeouts{std::chrono::seconds(5), std::chrono::seconds(30), std::chrono::seconds(30),
+                                      std::chrono::seconds(30), std::chrono::seconds(60), std::chrono::seconds(60)};
 };
 
 // A server could not start: which one, where, and why, in words a user can act on.
@@ -53,6 +66,9 @@ class Lab {
   const sim::World& served_world() const { return served_; }
   const LabOptions& options() const { return options_; }
   std::optional<net::udp::endpoint> dns_endpoint() const;
+  // The lab CA's certificate (state/tls/ca.pem) that clients trust.
+  std::filesystem::path ca_file() const;
+  const sim::Clock& clock() const { return *clock_; }
 
   // The ready file's document (DESIGN.md "Commands").
   nlohmann::json ready_document() const;
@@ -69,6 +85,15 @@ class Lab {
   std::unique_ptr<sim::MaildirStore> store_;
   std::vector<std::shared_ptr<sim::Mailbox>> mailboxes_;
   std::vector<std::unique_ptr<dns::DnsServer>> dns_servers_;
+  std::unique_ptr<sim::Clock> clock_;
+  std::optional<net::LabCa> ca_;
+  std::unique_ptr<LabMail> mail_;
+  std::vector<std::unique_ptr<sim::MailQueue>> queues_;
+  std::vector<std::unique_ptr<smtp::MailRelay>> relays_;
+  std::vector<std::unique_ptr<smtp::SmtpServer>> smtp_servers_;
+
+  void start_dns();
+  void start_smtp();
 };
 
 // The services this build implements; the rest of a world's services are not started yet.

@@ -52,7 +52,8 @@ class DnsServer::TcpSession : public std::enable_shared_from_this<TcpSession> {
 
   void start() {
     auto self = shared_from_this();
-    asio::co_spawn(socket_.get_executor(), deadline_->watch([self] { self->close(); }), asio::detached);
+    auto on_expire = [self] { self->close(); };
+    asio::co_spawn(socket_.get_executor(), Deadline::watch(deadline_, std::move(on_expire)), asio::detached);
     asio::co_spawn(socket_.get_executor(), run(), asio::detached);
   }
 

@@ -10,7 +10,7 @@
 
 namespace mailflow::net {
 
-class Deadline : public std::enable_shared_from_this<Deadline> {
+class Deadline {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -28,18 +28,20 @@ class Deadline : public std::enable_shared_from_this<Deadline> {
     timer_.cancel();
   }
 
-  // Runs until the deadline passes (then calls on_expire) or cancel() is called.
+  // Runs until the deadline passes (then calls on_expire) or cancel() is called. Static,
+  // with the Deadline as a parameter, so the coroutine frame owns it from the call on:
+  // a member coroutine would only take its reference when it first runs, after the owner
+  // may be gone. Pass a named on_expire (GCC 12 mishandles lambda temporaries here).
   template <class OnExpire>
-  awaitable<void> watch(OnExpire on_expire) {
-    auto self = shared_from_this();
-    while (!stopped_) {
-      auto wake = std::min(expiry_, Clock::now() + std::chrono::seconds(1));
-      timer_.expires_at(wake);
+  static awaitable<void> watch(std::shared_ptr<Deadline> self, OnExpire on_expire) {
+    while (!self->stopped_) {
+      auto wake = std::min(self->expiry_, Clock::now() + std::chrono::seconds(1));
+      self->timer_.expires_at(wake);
       error_code ec;
-      co_await timer_.async_wait(asio::redirect_error(use_awaitable, ec));
-      if (stopped_) co_return;
-      if (Clock::now() >= expiry_) {
-        expired_ = true;
+      co_await self->timer_.async_wait(asio::redirect_error(use_awaitable, ec));
+      if (self->stopped_) co_return;
+      if (Clock::now() >= self->expiry_) {
+        self->expired_ = true;
         on_expire();
         co_return;
       }

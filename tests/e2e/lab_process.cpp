@@ -1,7 +1,10 @@
 // Child processes for end-to-end tests: mailflow serve and real clients.
 #include "tests/e2e/lab_process.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -89,6 +92,43 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_seco
   result.output = read_file(out);
   std::filesystem::remove_all(dir);
   return result;
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
+  dir_ = make_temp_dir("mailflow-child");
+  pid_ = spawn(argv, dir_ / "output");
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    if (!wait_for(pid_, 5s)) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+bool ChildProcess::running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+
+std::string ChildProcess::output() const { return read_file(dir_ / "output"); }
+
+bool wait_for_port(const std::string& address, int port, int timeout_ms) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < until) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<std::uint16_t>(port));
+    inet_pton(AF_INET, address.c_str(), &to.sin_addr);
+    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0;
+    close(fd);
+    if (ok) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
 }
 
 LabProcess::LabProcess(std::vector<std::string> extra_args) {

@@ -20,6 +20,25 @@ struct CommandResult {
 // Runs argv (no shell) with a time limit; the output is captured.
 CommandResult run_command(const std::vector<std::string>& argv, int timeout_seconds = 20);
 
+// Any program running beside a test (a foreign server such as aiosmtpd); killed with
+// SIGTERM, then SIGKILL, when the object goes.
+class ChildProcess {
+ public:
+  explicit ChildProcess(const std::vector<std::string>& argv);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  bool running() const;
+  std::string output() const;
+
+ private:
+  int pid_ = -1;
+  std::filesystem::path dir_;
+};
+
+// Waits until something accepts TCP connections on address:port (bounded).
+bool wait_for_port(const std::string& address, int port, int timeout_ms = 10000);
+
 class LabProcess {
  public:
   // Starts `mailflow serve` with extra arguments (e.g. {"--world", path}) on a free port

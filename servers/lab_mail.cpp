@@ -1,0 +1,184 @@
+// Local delivery, recipient checks and submission queueing for the lab's SMTP hosts.
+#include "servers/lab_mail.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "servers/smtp/message_headers.hpp"
+#include "servers/smtp/smtp_address.hpp"
+#include "servers/smtp/smtp_codes.hpp"
+
+namespace mailflow {
+
+using smtp::make_reply;
+namespace replies = smtp::replies;
+
+namespace {
+
+// The header that carries a message's journey id from hop to hop inside the lab, so the
+// visualizer can follow one letter from the sender's desk to the recipient's screen.
+constexpr std::string_view kJourneyHeader = "X-Mailflow-Journey";
+
+bool same_text(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// Compares every byte whatever the first difference, so timing says nothing of a password.
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % std::max<std::size_t>(b.size(), 1)]);
+  return diff == 0;
+}
+
+}  // namespace
+
+LabMail::LabMail(const sim::World& world, sim::MaildirStore& store, const sim::Clock& clock, sim::EventBus* bus)
+    : world_(world), store_(store), clock_(clock), bus_(bus) {}
+
+void LabMail::publish(sim::EventKind kind, const std::string& host, const std::string& journey, std::string line,
+                      int code, std::string status) {
+  if (!bus_) return;
+  sim::Event e;
+  e.host = host;
+  e.journey = journey;
+  e.protocol = sim::Protocol::Smtp;
+  e.kind = kind;
+  e.line = std::move(line);
+  e.code = code;
+  e.status = std::move(status);
+  bus_->publish(std::move(e));
+}
+
+bool LabMail::serves_domain(const std::string& host, const std::string& domain) const {
+  const auto* d = world_.find_domain(domain);
+  if (!d) return false;
+  return std::any_of(d->mx.begin(), d->mx.end(), [&](const auto& mx) { return same_text(mx.host, host); });
+}
+
+std::optional<smtp::SmtpReply> LabMail::check_local_recipient(const std::string& host, const std::string& recipient) {
+  std::string domain = smtp::domain_of(recipient);
+  // RFC 5321 §3.6.2: an MX that is not the destination of the domain must not relay.
+  if (!serves_domain(host, domain)) {
+    return make_reply(replies::RelayDenied, fmt::format("<{}>: Relay access denied", recipient));
+  }
+  const sim::User* user = world_.find_user_by_address(recipient);
+  if (!user) {
+    return make_reply(replies::UserUnknown, fmt::format("<{}>: Recipient address rejected: User unknown", recipient));
+  }
+  auto mailbox = store_.open(user->address, user->quota);
+  auto usage = mailbox->usage();
+  const auto& quota = user->quota;
+  bool full = usage.ok() && ((quota.bytes && usage.value.bytes >= quota.bytes) ||
+                             (quota.messages && usage.value.messages >= quota.messages));
+  if (full) {
+    return make_reply(quota.temporary ? replies::MailboxFullTemp : replies::MailboxFull,
+                      fmt::format("<{}>: Recipient address rejected: Mailbox full", recipient));
+  }
+  return std::nullopt;
+}
+
+const sim::User* LabMail::authenticate(const std::string& login, const std::string& password) {
+  const sim::User* user = world_.find_user_by_login(login);
+  if (!user || !constant_time_equal(user->password, password)) return nullptr;
+  return user;
+}
+
+std::string LabMail::reverse_name(const std::string& address) {
+  for (const auto& host : world_.hosts) {
+    if (host.address == address) return host.name;
+  }
+  return "unknown";
+}
+
+std::string LabMail::new_journey_id() {
+  return fmt::format("J{:%Y%m%dT%H%M%S}-{:04}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())),
+                     ++journeys_);
+}
+
+smtp::AcceptResult LabMail::accept(const std::string& host, smtp::SmtpRole role, smtp::AcceptedMessage message) {
+  if (auto journey = smtp::header_value(message.message, kJourneyHeader)) message.journey = *journey;
+  if (role == smtp::SmtpRole::Mx) return deliver_locally(host, std::move(message));
+  return enqueue(host, std::move(message));
+}
+
+smtp::AcceptResult LabMail::enqueue(const std::string& host, smtp::AcceptedMessage message) {
+  smtp::AcceptResult result;
+  auto relay = relays_.find(host);
+  if (relay == relays_.end()) {
+    result.reply = make_reply(replies::LocalError);
+    return result;
+  }
+  if (message.journey.empty()) {
+    message.journey = new_journey_id();
+    message.message = smtp::prepend_header(message.message, fmt::format("{}: {}\r\n", kJourneyHeader, message.journey));
+  }
+  auto queued = relay->second->enqueue(message.sender, message.recipients, message.message, message.journey, message.client);
+  if (!queued.ok()) {
+    // RELIABILITY.md: a failed durable write answers 451 4.3.0 and nothing was accepted.
+    publish(sim::EventKind::Error, host, message.journey, "queue write failed: " + queued.error);
+    result.reply = make_reply(replies::LocalError);
+    return result;
+  }
+  result.journey = message.journey;
+  result.queue_id = queued.value.id;
+  result.reply = make_reply(replies::Queued, fmt::format("Ok: queued as {}", queued.value.id));
+  return result;
+}
+
+smtp::AcceptResult LabMail::deliver_locally(const std::string& host, smtp::AcceptedMessage message) {
+  smtp::AcceptResult result;
+  if (message.journey.empty()) message.journey = new_journey_id();
+  result.journey = message.journey;
+  std::vector<std::pair<std::string, smtp::SmtpReply>> failures;
+  std::size_t stored = 0;
+  for (const auto& recipient : message.recipients) {
+    const sim::User* user = world_.find_user_by_address(recipient);
+    if (!user) {
+      failures.emplace_back(recipient, make_reply(replies::UserUnknown));
+      continue;
+    }
+    auto mailbox = store_.open(user->address, user->quota);
+    // RFC 5321 §4.4: the delivering MTA adds Return-Path; Delivered-To names the mailbox.
+    auto bytes = smtp::add_delivery_headers(message.message, message.sender, user->address);
+    auto delivery = mailbox->deliver("INBOX", bytes);
+    if (delivery.stored()) {
+      ++stored;
+      publish(sim::EventKind::Delivered, host, message.journey,
+              fmt::format("stored in the mailbox of {} (UID {}, {} octets)", user->address, delivery.uid, bytes.size()));
+      continue;
+    }
+    smtp::SmtpReply refusal;
+    if (delivery.status == sim::StoreStatus::QuotaExceeded) {
+      refusal = make_reply(delivery.temporary ? replies::MailboxFullTemp : replies::MailboxFull,
+                           fmt::format("<{}>: Mailbox full ({} of {} octets used)", recipient, delivery.usage.bytes,
+                                       delivery.limit.bytes));
+    } else {
+      publish(sim::EventKind::Error, host, message.journey, "delivery failed: " + delivery.error);
+      refusal = make_reply(replies::LocalError);
+    }
+    publish(sim::EventKind::Rejected, host, message.journey, refusal.summary(), refusal.code, refusal.enhanced);
+    failures.emplace_back(recipient, refusal);
+  }
+  if (stored == 0 && !failures.empty()) {
+    // One reply for the whole message (RFC 5321 §3.3): nothing was stored, say why.
+    result.reply = failures.front().second;
+    return result;
+  }
+  if (!failures.empty()) {
+    // Some recipients have it: 250 stands, and the others are told to the sender by a bounce.
+    if (auto relay = relays_.find(host); relay != relays_.end() && !message.sender.empty()) {
+      std::vector<std::string> failed;
+      for (const auto& f : failures) failed.push_back(f.first);
+      publish(sim::EventKind::Error, host, message.journey,
+              fmt::format("{} of {} recipients could not be stored", failures.size(), message.recipients.size()));
+    }
+  }
+  result.reply = make_reply(replies::Ok, fmt::format("Ok: delivered as {}", message.journey));
+  return result;
+}
+
+}  // namespace mailflow

@@ -1,0 +1,49 @@
+// What the lab's SMTP servers do with mail: the SmtpServices the sessions call. MX hosts
+// check recipients against the world and deliver into the users' Maildirs; submission hosts
+// put accepted mail on their own queue, from which their MailRelay delivers it through DNS.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "servers/smtp/mail_relay.hpp"
+#include "servers/smtp/smtp_server.hpp"
+#include "sim/clock.hpp"
+#include "sim/event_bus.hpp"
+#include "sim/maildir_store.hpp"
+#include "sim/world.hpp"
+
+namespace mailflow {
+
+class LabMail : public smtp::SmtpServices {
+ public:
+  LabMail(const sim::World& world, sim::MaildirStore& store, const sim::Clock& clock, sim::EventBus* bus);
+
+  // Each SMTP host's relay (and queue); the lab registers them as it creates them.
+  void add_relay(const std::string& host, smtp::MailRelay* relay) { relays_[host] = relay; }
+
+  std::optional<smtp::SmtpReply> check_local_recipient(const std::string& host, const std::string& recipient) override;
+  const sim::User* authenticate(const std::string& login, const std::string& password) override;
+  smtp::AcceptResult accept(const std::string& host, smtp::SmtpRole role, smtp::AcceptedMessage message) override;
+  std::string reverse_name(const std::string& address) override;
+
+  // True when `host` is one of `domain`'s MX hosts in the world.
+  bool serves_domain(const std::string& host, const std::string& domain) const;
+
+ private:
+  smtp::AcceptResult deliver_locally(const std::string& host, smtp::AcceptedMessage message);
+  smtp::AcceptResult enqueue(const std::string& host, smtp::AcceptedMessage message);
+  std::string new_journey_id();
+  void publish(sim::EventKind kind, const std::string& host, const std::string& journey, std::string line, int code = 0,
+               std::string status = {});
+
+  const sim::World& world_;
+  sim::MaildirStore& store_;
+  const sim::Clock& clock_;
+  sim::EventBus* bus_;
+  std::map<std::string, smtp::MailRelay*> relays_;
+  std::uint64_t journeys_ = 0;
+};
+
+}  // namespace mailflow

@@ -1,0 +1,103 @@
+// The lab's SMTP servers (RFC 5321), in the three roles a provider runs:
+//   MX (port 25): accepts mail for the domains whose MX names this host, stores it in the
+//     recipients' Maildirs; never relays (554 5.7.1 Relay access denied).
+//   Submission (587, RFC 6409): STARTTLS, then AUTH, then mail from the user's own address
+//     only; accepted mail goes to this host's queue and on through DNS.
+//   SMTPS (465, RFC 8314): submission over implicit TLS.
+// One SmtpSession per connection (smtp_session.hpp); this file owns the listener, the
+// connection caps and the lab services the sessions call.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include <boost/asio/ssl.hpp>
+
+#include "servers/net/asio.hpp"
+#include "servers/smtp/smtp_limits.hpp"
+#include "servers/smtp/smtp_reply.hpp"
+#include "sim/event_bus.hpp"
+#include "sim/world.hpp"
+
+namespace mailflow::smtp {
+
+enum class SmtpRole { Mx, Submission, Smtps };
+std::string_view role_name(SmtpRole role);  // "MX", "submission", "SMTPS"
+
+// What the lab does with a message a session accepted. Implemented by the lab (local
+// delivery into Maildirs, the outbound queue); sessions only call these.
+struct AcceptedMessage {
+  std::string sender;                   // reverse path, "" for <>
+  std::vector<std::string> recipients;  // forward paths as accepted at RCPT
+  std::string message;                  // CRLF text, with this hop's Received header on top
+  std::string journey;                  // the journey id, if the message carried one
+  std::string client;                   // "smtp.alpha.test [127.10.1.1]"
+};
+
+struct AcceptResult {
+  SmtpReply reply;       // what the session answers after the final dot
+  std::string journey;   // the journey id the message travels under from here
+  std::string queue_id;  // for the event
+};
+
+class SmtpServices {
+ public:
+  virtual ~SmtpServices() = default;
+  // RCPT on an MX: nullopt when the recipient is fine, else the refusal to send.
+  virtual std::optional<SmtpReply> check_local_recipient(const std::string& host, const std::string& recipient) = 0;
+  // The user who logs in with login/password, or nullptr.
+  virtual const sim::User* authenticate(const std::string& login, const std::string& password) = 0;
+  // MX: deliver into Maildirs. Submission: enqueue for relay. Durable before it returns.
+  virtual AcceptResult accept(const std::string& host, SmtpRole role, AcceptedMessage message) = 0;
+  // "mx.beta.test" for an address of the world, else "unknown" (a lab-local reverse DNS).
+  virtual std::string reverse_name(const std::string& address) = 0;
+};
+
+struct SmtpServerConfig {
+  SmtpRole role = SmtpRole::Mx;
+  std::string host_name;  // "mx.beta.test": banner, EHLO, Received
+  net::asio::ip::address address;
+  std::uint16_t port = 0;
+  SmtpLimits limits;
+  std::shared_ptr<net::asio::ssl::context> tls;  // null: no STARTTLS (and no SMTPS)
+  bool allow_plaintext_auth = false;             // world setting for demos
+};
+
+class SmtpSession;
+
+class SmtpServer {
+ public:
+  SmtpServer(net::asio::io_context& io, SmtpServerConfig config, SmtpServices& services, sim::EventBus* bus);
+  ~SmtpServer();
+
+  void start();  // binds; throws boost::system::system_error
+  void stop();   // 421 to every open session, then close
+
+  const SmtpServerConfig& config() const { return config_; }
+  net::tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
+  std::size_t open_sessions() const { return sessions_.size(); }
+
+  // Used by sessions.
+  SmtpServices& services() { return services_; }
+  sim::EventBus* bus() { return bus_; }
+  void session_ended(const std::shared_ptr<SmtpSession>& session, const std::string& client_ip);
+  bool stopping() const { return stopping_; }
+
+ private:
+  net::awaitable<void> accept_loop();
+  net::awaitable<void> refuse(net::tcp::socket socket, SmtpReply reply);
+
+  net::asio::io_context& io_;
+  SmtpServerConfig config_;
+  SmtpServices& services_;
+  sim::EventBus* bus_;
+  net::tcp::acceptor acceptor_;
+  std::set<std::shared_ptr<SmtpSession>> sessions_;
+  std::map<std::string, std::size_t> per_client_;
+  bool stopping_ = false;
+};
+
+}  // namespace mailflow::smtp

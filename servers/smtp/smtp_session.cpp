@@ -1,0 +1,245 @@
+// The SMTP server session: the dialogue loop, reading and writing with deadlines, and the
+// command table. The command handlers are in smtp_session_commands.cpp.
+#include "servers/smtp/smtp_session.hpp"
+
+#include <fmt/format.h>
+
+#include "servers/net/session_id.hpp"
+#include "servers/net/tls.hpp"
+#include "servers/smtp/smtp_codes.hpp"
+#include "sim/event.hpp"
+
+namespace mailflow::smtp {
+
+using namespace mailflow::net;
+
+std::string_view session_state_name(SessionState s) {
+  switch (s) {
+    case SessionState::Connected: return "connected";
+    case SessionState::Greeted: return "greeted";
+    case SessionState::MailGiven: return "mail";
+    case SessionState::RcptGiven: return "rcpt";
+    case SessionState::Data: return "data";
+    case SessionState::Closing: return "closing";
+  }
+  return "?";
+}
+
+std::string_view session_state_phrase(SessionState s) {
+  switch (s) {
+    case SessionState::Connected: return "waiting for the client to say hello";
+    case SessionState::Greeted: return "waiting for the sender (MAIL FROM)";
+    case SessionState::MailGiven: return "waiting for the recipient (RCPT TO)";
+    case SessionState::RcptGiven: return "waiting for more recipients or the message (DATA)";
+    case SessionState::Data: return "receiving the message";
+    case SessionState::Closing: return "saying goodbye";
+  }
+  return "?";
+}
+
+const SmtpSession::CommandSpec SmtpSession::kCommands[] = {
+    {Verb::Helo, &SmtpSession::on_helo},         {Verb::Ehlo, &SmtpSession::on_ehlo},
+    {Verb::Mail, &SmtpSession::on_mail},         {Verb::Rcpt, &SmtpSession::on_rcpt},
+    {Verb::Data, &SmtpSession::on_data},         {Verb::Rset, &SmtpSession::on_rset},
+    {Verb::Noop, &SmtpSession::on_noop},         {Verb::Quit, &SmtpSession::on_quit},
+    {Verb::Vrfy, &SmtpSession::on_vrfy},         {Verb::Expn, &SmtpSession::on_expn},
+    {Verb::Help, &SmtpSession::on_help},         {Verb::StartTls, &SmtpSession::on_starttls},
+    {Verb::Auth, &SmtpSession::on_auth},         {Verb::Bdat, &SmtpSession::on_bdat},
+};
+
+namespace {
+
+// A session that has no TLS configured still needs a context to build its stream type.
+asio::ssl::context& plain_context() {
+  static asio::ssl::context context(asio::ssl::context::tls_server);
+  return context;
+}
+
+}  // namespace
+
+SmtpSession::SmtpSession(SmtpServer& server, tcp::socket socket, std::string client_ip)
+    : server_(server),
+      config_(server.config()),
+      stream_(std::move(socket), config_.tls ? *config_.tls : plain_context()),
+      deadline_(std::make_shared<Deadline>(stream_.get_executor())),
+      input_(config_.limits.command_line),
+      client_ip_(std::move(client_ip)),
+      id_(next_session_id()) {
+  error_code ec;
+  auto remote = stream_.next_layer().remote_endpoint(ec);
+  peer_ = ec ? client_ip_ : endpoint_text(remote);
+}
+
+void SmtpSession::start() {
+  auto self = shared_from_this();
+  auto on_expire = [self] {
+    // Idle time-out (RFC 5321 §4.5.3.2.7): cancel the read; the dialogue answers 421.
+    self->interrupt(make_reply(replies::IdleTimeout, fmt::format("{} Error: timeout exceeded", self->config_.host_name)));
+  };
+  asio::co_spawn(stream_.get_executor(), Deadline::watch(deadline_, std::move(on_expire)), asio::detached);
+  asio::co_spawn(stream_.get_executor(), run(), asio::detached);
+}
+
+void SmtpSession::shut_down() {
+  interrupt(make_reply(replies::ShuttingDown, fmt::format("{} Service shutting down", config_.host_name)));
+}
+
+void SmtpSession::interrupt(SmtpReply farewell) {
+  if (!farewell_) farewell_ = std::move(farewell);
+  error_code ignored;
+  stream_.next_layer().cancel(ignored);
+}
+
+void SmtpSession::publish(sim::EventKind kind, std::string line, int code, std::string status) {
+  auto* bus = server_.bus();
+  if (!bus || !bus->has_subscribers()) return;
+  sim::Event e;
+  e.host = config_.host_name;
+  e.peer = peer_;
+  e.session = id_;
+  e.protocol = sim::Protocol::Smtp;
+  e.kind = kind;
+  e.line = std::move(line);
+  e.code = code;
+  e.status = std::move(status);
+  bus->publish(std::move(e));
+}
+
+void SmtpSession::enter_state(SessionState s) {
+  if (s == state_) return;
+  state_ = s;
+  publish(sim::EventKind::State, fmt::format("{}: {}", session_state_name(s), session_state_phrase(s)));
+}
+
+void SmtpSession::reply(SmtpReply r) {
+  publish(sim::EventKind::Reply, r.summary(), r.code, r.enhanced);
+  if (r.permanent() && ++errors_ >= config_.limits.max_errors && !quit_) {
+    output_ += r.format();
+    r = make_reply(replies::TooManyErrors, fmt::format("{} Error: too many errors", config_.host_name));
+    publish(sim::EventKind::Reply, r.summary(), r.code, r.enhanced);
+    quit_ = true;
+  }
+  output_ += r.format();
+}
+
+void SmtpSession::reset_transaction() {
+  sender_.clear();
+  recipients_.clear();
+  smtputf8_ = false;
+  if (state_ == SessionState::MailGiven || state_ == SessionState::RcptGiven || state_ == SessionState::Data) {
+    enter_state(SessionState::Greeted);
+  }
+}
+
+awaitable<void> SmtpSession::flush() {
+  if (output_.empty()) co_return;
+  std::string out;
+  out.swap(output_);
+  deadline_->arm(config_.limits.idle_timeout);
+  if (tls_active_) {
+    co_await asio::async_write(stream_, asio::buffer(out), use_awaitable);
+  } else {
+    co_await asio::async_write(stream_.next_layer(), asio::buffer(out), use_awaitable);
+  }
+}
+
+awaitable<std::size_t> SmtpSession::read_some(std::string& into) {
+  // An interrupt that arrived while no read was pending still ends the dialogue here.
+  if (farewell_) throw boost::system::system_error(asio::error::operation_aborted);
+  char chunk[8192];
+  deadline_->arm(config_.limits.idle_timeout);
+  std::size_t n = 0;
+  if (tls_active_) {
+    n = co_await stream_.async_read_some(asio::buffer(chunk), use_awaitable);
+  } else {
+    n = co_await stream_.next_layer().async_read_some(asio::buffer(chunk), use_awaitable);
+  }
+  into.assign(chunk, n);
+  co_return n;
+}
+
+awaitable<std::optional<std::string>> SmtpSession::read_line() {
+  while (true) {
+    auto next = input_.next_line();
+    if (next.status == LineBuffer::Status::Line) co_return std::move(next.line);
+    if (next.status == LineBuffer::Status::TooLong) {
+      // RFC 5321 §4.5.3.1.4: a command line is at most 512 octets.
+      reply(make_reply(replies::LineTooLong));
+      if (quit_) co_return std::nullopt;
+      continue;
+    }
+    // Nothing complete is waiting: answer what the pipeline asked, then read (RFC 2920).
+    co_await flush();
+    std::string chunk;
+    co_await read_some(chunk);
+    input_.append(chunk);
+  }
+}
+
+awaitable<void> SmtpSession::run() {
+  auto self = shared_from_this();
+  publish(sim::EventKind::Connect, fmt::format("connection to {} ({})", config_.host_name, role_name(config_.role)));
+  std::string end = "connection closed";
+  try {
+    co_await dialogue();
+  } catch (const boost::system::system_error& e) {
+    // EOF, reset, or our own cancel (time-out, shutdown): an ordinary end of the session.
+    if (!farewell_) end = "connection lost: " + e.code().message();
+  } catch (const std::exception& e) {
+    end = std::string("session failed: ") + e.what();
+    publish(sim::EventKind::Error, end);
+    if (!farewell_) farewell_ = make_reply(replies::LocalError);
+  }
+  if (farewell_) {
+    // Say why we close (421), bounded by a short deadline of its own.
+    try {
+      output_.clear();
+      reply(*farewell_);
+      deadline_->arm(std::chrono::seconds(2));
+      if (tls_active_) {
+        co_await asio::async_write(stream_, asio::buffer(output_), use_awaitable);
+      } else {
+        co_await asio::async_write(stream_.next_layer(), asio::buffer(output_), use_awaitable);
+      }
+    } catch (const std::exception&) {
+    }
+    end = "closed by the server: " + farewell_->summary();
+  }
+  error_code ignored;
+  stream_.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.next_layer().close(ignored);
+  deadline_->cancel();
+  publish(sim::EventKind::Disconnect, end);
+  server_.session_ended(self, client_ip_);
+}
+
+awaitable<void> SmtpSession::dialogue() {
+  if (config_.role == SmtpRole::Smtps) {
+    // RFC 8314 §3: implicit TLS, the handshake comes before the greeting.
+    deadline_->arm(config_.limits.idle_timeout);
+    co_await stream_.async_handshake(asio::ssl::stream_base::server, use_awaitable);
+    tls_active_ = true;
+    tls_description_ = describe_tls(stream_.native_handle());
+    publish(sim::EventKind::Tls, tls_description_);
+  }
+  reply(make_reply(replies::Ready, fmt::format("{} ESMTP mailflow", config_.host_name)));
+  enter_state(SessionState::Connected);
+  while (!quit_) {
+    auto line = co_await read_line();
+    if (!line) break;
+    Command command = parse_command(*line);
+    publish(sim::EventKind::Command, sim::mask_credentials(*line));
+    const CommandSpec* spec = nullptr;
+    for (const auto& c : kCommands) {
+      if (c.verb == command.verb) spec = &c;
+    }
+    if (!spec) {
+      reply(make_reply(replies::UnknownCommand, "Error: command not recognized"));
+      continue;
+    }
+    co_await (this->*(spec->handler))(command);
+  }
+  co_await flush();
+}
+
+}  // namespace mailflow::smtp

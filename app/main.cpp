@@ -1,6 +1,6 @@
 // mailflow: the headless command line (DESIGN.md "Commands").
 //   mailflow serve [--world FILE] [--state-dir DIR] [--port-offset N] [--ready-file FILE]
-//                  [--trace FILE | --no-trace]
+//                  [--trace FILE | --no-trace] [--time-scale X]
 //   mailflow hosts [--world FILE]
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -50,20 +50,26 @@ std::optional<sim::World> load_world(const std::string& path, std::optional<int>
 }
 
 int serve(const std::string& world_path, std::optional<int> port_offset, const std::string& state_dir,
-          const std::string& ready_file, const std::string& trace_file, bool no_trace) {
+          const std::string& ready_file, const std::string& trace_file, bool no_trace,
+          std::optional<double> time_scale) {
   auto world = load_world(world_path, port_offset);
   if (!world) return kExitBadInput;
 
+  // Built-in defaults, then the world's settings, then the command line.
   LabOptions options;
+  apply_world_settings(world->settings, options);
   options.state_dir = state_dir;
   options.trace_file = no_trace ? std::filesystem::path() : std::filesystem::path(trace_file);
-  Lab lab(std::move(*world), options);
+  if (time_scale) options.time_scale = *time_scale;
+  std::optional<Lab> lab_storage;
   try {
-    lab.start();
+    lab_storage.emplace(std::move(*world), options);
+    lab_storage->start();
   } catch (const LabError& e) {
     std::cerr << "mailflow: " << e.what() << "\n";
     return kExitCannotStart;
   }
+  Lab& lab = *lab_storage;
 
   std::cout << fmt::format("mailflow lab \"{}\" is running (state in {})\n\n", lab.served_world().name,
                            std::filesystem::absolute(options.state_dir).string());
@@ -118,6 +124,7 @@ int main(int argc, char** argv) {
 
   std::string world_path, state_dir = "state", ready_file, trace_file = "trace.jsonl";
   std::optional<int> port_offset;
+  std::optional<double> time_scale;
   bool no_trace = false;
 
   auto* serve_cmd = app.add_subcommand("serve", "start every server of the world and wait for Ctrl-C");
@@ -131,6 +138,17 @@ int main(int argc, char** argv) {
   auto* trace_opt = serve_cmd->add_option("--trace", trace_file, "trace file (JSON Lines), relative to the state dir")
                         ->capture_default_str();
   serve_cmd->add_flag("--no-trace", no_trace, "write no trace file")->excludes(trace_opt);
+  serve_cmd
+      ->add_option("--time-scale", time_scale,
+                   "lab time runs this many times faster than real time (default: the world's settings, 60)")
+      ->check([](const std::string& text) -> std::string {
+        // CLI::Range would let NaN through; this is written so NaN fails as well.
+        double x = 0;
+        if (!CLI::detail::lexical_cast(text, x) || !(x > 0 && x <= sim::ScaledClock::kMaxScale)) {
+          return fmt::format("time scale must be above 0 and at most {}, got {}", sim::ScaledClock::kMaxScale, text);
+        }
+        return {};
+      });
 
   auto* hosts_cmd = app.add_subcommand("hosts", "print /etc/hosts lines for every lab host");
   hosts_cmd->add_option("--world", world_path, "world file (YAML)")->check(CLI::ExistingFile);
@@ -140,7 +158,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : kExitBadInput;
   }
-  if (*serve_cmd) return serve(world_path, port_offset, state_dir, ready_file, trace_file, no_trace);
+  if (*serve_cmd) return serve(world_path, port_offset, state_dir, ready_file, trace_file, no_trace, time_scale);
   if (*hosts_cmd) return hosts(world_path);
   return kExitBadInput;
 }

@@ -3,7 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <fstream>
+#include <memory>
+#include <optional>
+#include <stdexcept>
 
 #include "servers/net/tls.hpp"
 
@@ -30,13 +34,63 @@ sim::World only_implemented(sim::World world) {
   return world;
 }
 
+// Where a limit can be set, for the messages of a limit that fails its verify().
+constexpr const char* kSmtpSource = "SMTP limits (settings.smtp in the world)";
+constexpr const char* kDnsSource = "DNS limits (settings.dns in the world)";
+constexpr const char* kQueueSource = "queue retry policy (settings.queue in the world)";
+
+std::unique_ptr<sim::Clock> make_clock(double time_scale) {
+  try {
+    return std::make_unique<sim::ScaledClock>(time_scale);
+  } catch (const std::invalid_argument&) {
+    throw LabError(fmt::format("time scale (settings.time_scale in the world, or --time-scale) must be above 0 "
+                               "and at most {}, got {}",
+                               sim::ScaledClock::kMaxScale, time_scale));
+  }
+}
+
+template <typename T>
+void copy_if_set(const std::optional<T>& from, T& to) {
+  if (from) to = *from;
+}
+
 }  // namespace
+
+void apply_world_settings(const sim::LabSettings& settings, LabOptions& options) {
+  copy_if_set(settings.time_scale, options.time_scale);
+
+  const sim::SmtpSettings& smtp = settings.smtp;
+  smtp::SmtpLimits& limits = options.smtp_limits;
+  copy_if_set(smtp.command_line, limits.command_line);
+  copy_if_set(smtp.text_line, limits.text_line);
+  copy_if_set(smtp.max_recipients, limits.max_recipients);
+  copy_if_set(smtp.max_message_bytes, limits.max_message_bytes);
+  copy_if_set(smtp.max_errors, limits.max_errors);
+  copy_if_set(smtp.max_connections, limits.max_connections);
+  copy_if_set(smtp.max_connections_per_client, limits.max_connections_per_client);
+  copy_if_set(smtp.max_auth_failures, limits.max_auth_failures);
+  // SmtpLimits counts in seconds; the loader only lets whole seconds through, and a
+  // fraction set from code rounds up so a short timeout never becomes zero.
+  if (smtp.idle_timeout) limits.idle_timeout = std::chrono::ceil<std::chrono::seconds>(*smtp.idle_timeout);
+  copy_if_set(smtp.reject_bare_newlines, limits.reject_bare_newlines);
+  copy_if_set(smtp.allow_below_rfc_minimums, limits.allow_below_rfc_minimums);
+  copy_if_set(smtp.allow_plaintext_auth, options.allow_plaintext_auth);
+
+  copy_if_set(settings.dns.udp_max_payload, options.dns_limits.udp_max_payload);
+  copy_if_set(settings.dns.max_tcp_connections, options.dns_limits.max_tcp_connections);
+  copy_if_set(settings.dns.tcp_idle_timeout, options.dns_limits.tcp_idle_timeout);
+
+  copy_if_set(settings.queue.first_retry, options.retry.first_retry);
+  copy_if_set(settings.queue.backoff, options.retry.backoff);
+  copy_if_set(settings.queue.max_interval, options.retry.max_interval);
+  copy_if_set(settings.queue.lifetime, options.retry.lifetime);
+}
 
 Lab::Lab(sim::World world, LabOptions options)
     : world_(std::move(world)),
       served_(only_implemented(world_)),
       options_(std::move(options)),
-      clock_(std::make_unique<sim::ScaledClock>(options_.time_scale)) {}
+      clock_(make_clock(options_.time_scale)) {}
 
 Lab::~Lab() {
   stop();
@@ -73,7 +127,7 @@ void Lab::start() {
 }
 
 void Lab::start_dns() {
-  if (auto problem = options_.dns_limits.verify(); !problem.empty()) throw LabError("DNS limits: " + problem);
+  if (auto problem = options_.dns_limits.verify(); !problem.empty()) throw LabError(fmt::format("{}: {}", kDnsSource, problem));
   auto authority = std::make_shared<const dns::Authority>(world_);
   for (const auto& host : served_.hosts) {
     if (!host.serves(sim::Service::Dns)) continue;
@@ -106,8 +160,8 @@ void Lab::stop() {
 std::filesystem::path Lab::ca_file() const { return ca_ ? ca_->ca_file() : std::filesystem::path(); }
 
 void Lab::start_smtp() {
-  if (auto problem = options_.smtp_limits.verify(); !problem.empty()) throw LabError("SMTP limits: " + problem);
-  if (auto problem = options_.retry.verify(); !problem.empty()) throw LabError("retry policy: " + problem);
+  if (auto problem = options_.smtp_limits.verify(); !problem.empty()) throw LabError(fmt::format("{}: {}", kSmtpSource, problem));
+  if (auto problem = options_.retry.verify(); !problem.empty()) throw LabError(fmt::format("{}: {}", kQueueSource, problem));
   try {
     ca_ = net::LabCa::load_or_create(options_.state_dir / "tls");
   } catch (const std::exception& e) {
@@ -172,6 +226,7 @@ void Lab::start_smtp() {
       config.address = address;
       config.port = served_.port_of(host, service);
       config.limits = options_.smtp_limits;
+      config.allow_plaintext_auth = options_.allow_plaintext_auth;
       config.tls = server_tls;
       auto server = std::make_unique<smtp::SmtpServer>(io_, config, *mail_, &bus_);
       try {

@@ -37,6 +37,9 @@ struct LabOptions {
   // "retry in 60 s" happens within a second or two with the default.
   double time_scale = 60.0;
   sim::RetryPolicy retry;
+  // Lets SMTP clients use AUTH PLAIN/LOGIN without TLS first (RFC 4954 §4 says a server
+  // should refuse that): only for a demo of why it is a bad idea.
+  bool allow_plaintext_auth = false;
   smtp::ClientTimeouts relay_timeouts{std::chrono::seconds(5), std::chrono::seconds(30), std::chrono::seconds(30),
                                       std::chrono::seconds(30), std::chrono::seconds(60), std::chrono::seconds(60)};
 };
@@ -49,12 +52,14 @@ class LabError : public std::runtime_error {
 
 class Lab {
  public:
+  // Throws LabError when options.time_scale is not in (0, 100000].
   Lab(sim::World world, LabOptions options);
   ~Lab();
   Lab(const Lab&) = delete;
   Lab& operator=(const Lab&) = delete;
 
-  // Creates the state directory and mailboxes, binds every listener. Throws LabError.
+  // Creates the state directory and mailboxes, binds every listener. Throws LabError, also
+  // when a limit fails its server's verify().
   void start();
   // Serves until stop() (from any thread, or a signal handler via the io_context).
   void run();
@@ -95,6 +100,13 @@ class Lab {
   void start_dns();
   void start_smtp();
 };
+
+// Copies every field the world's `settings:` section sets onto the options (smtp_limits,
+// dns_limits, retry, time_scale, allow_plaintext_auth) and leaves the rest at their
+// defaults, so LabOptions stays the one place the servers read their limits from. Nothing
+// is checked here: Lab's constructor and start() run the servers' verify() and name the
+// world's settings in the LabError.
+void apply_world_settings(const sim::LabSettings& settings, LabOptions& options);
 
 // The services this build implements; the rest of a world's services are not started yet.
 bool lab_implements(sim::Service service);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "servers/smtp/dsn.hpp"
 #include "servers/smtp/message_headers.hpp"
 #include "servers/smtp/smtp_address.hpp"
 #include "servers/smtp/smtp_codes.hpp"
@@ -56,6 +57,11 @@ void LabMail::publish(sim::EventKind kind, const std::string& host, const std::s
 bool LabMail::serves_domain(const std::string& host, const std::string& domain) const {
   const auto* d = world_.find_domain(domain);
   if (!d) return false;
+  if (d->mx.empty()) {
+    // RFC 5321 §5.1: without MX records the domain's own address is its mail host, so
+    // the host named like the domain (the one its A record points to) receives for it.
+    return same_text(host, domain);
+  }
   return std::any_of(d->mx.begin(), d->mx.end(), [&](const auto& mx) { return same_text(mx.host, host); });
 }
 
@@ -129,6 +135,42 @@ smtp::AcceptResult LabMail::enqueue(const std::string& host, smtp::AcceptedMessa
   return result;
 }
 
+// Some recipients have the message and some could not take it: the 250 stands (one reply
+// for the whole message, RFC 5321 §3.3) and the others are reported to the sender in a
+// bounce this host queues like any message (RFC 3464).
+void LabMail::bounce_partial(const std::string& host, const smtp::AcceptedMessage& message,
+                             const std::vector<std::pair<std::string, smtp::SmtpReply>>& failures) {
+  auto relay = relays_.find(host);
+  if (message.sender.empty() || relay == relays_.end()) {
+    publish(sim::EventKind::Error, host, message.journey,
+            fmt::format("{} recipient(s) could not be stored and no bounce can be sent", failures.size()));
+    return;
+  }
+  smtp::DsnInput input;
+  input.reporting_mta = host;
+  input.original_sender = message.sender;
+  input.original_message = message.message;
+  input.queue_id = message.journey;
+  input.arrival = input.now = clock_.now();
+  input.boundary_seed = message.journey + "-partial";
+  for (const auto& [recipient, reply] : failures) {
+    smtp::DsnRecipient r;
+    r.final_recipient = recipient;
+    r.action = "failed";
+    r.diagnostic = reply.summary();
+    r.last_attempt = input.now;
+    input.recipients.push_back(std::move(r));
+  }
+  auto queued = relay->second->enqueue("", {message.sender}, smtp::build_dsn(input), message.journey, host);
+  if (!queued.ok()) {
+    publish(sim::EventKind::Error, host, message.journey, "cannot queue the bounce: " + queued.error);
+    return;
+  }
+  publish(sim::EventKind::Bounced, host, message.journey,
+          fmt::format("bounce {} to <{}> for {} recipient(s) that could not be stored", queued.value.id, message.sender,
+                      failures.size()));
+}
+
 smtp::AcceptResult LabMail::deliver_locally(const std::string& host, smtp::AcceptedMessage message) {
   smtp::AcceptResult result;
   if (message.journey.empty()) message.journey = new_journey_id();
@@ -168,15 +210,7 @@ smtp::AcceptResult LabMail::deliver_locally(const std::string& host, smtp::Accep
     result.reply = failures.front().second;
     return result;
   }
-  if (!failures.empty()) {
-    // Some recipients have it: 250 stands, and the others are told to the sender by a bounce.
-    if (auto relay = relays_.find(host); relay != relays_.end() && !message.sender.empty()) {
-      std::vector<std::string> failed;
-      for (const auto& f : failures) failed.push_back(f.first);
-      publish(sim::EventKind::Error, host, message.journey,
-              fmt::format("{} of {} recipients could not be stored", failures.size(), message.recipients.size()));
-    }
-  }
+  if (!failures.empty()) bounce_partial(host, message, failures);
   result.reply = make_reply(replies::Ok, fmt::format("Ok: delivered as {}", message.journey));
   return result;
 }

@@ -34,6 +34,8 @@ class LabMail : public smtp::SmtpServices {
  private:
   smtp::AcceptResult deliver_locally(const std::string& host, smtp::AcceptedMessage message);
   smtp::AcceptResult enqueue(const std::string& host, smtp::AcceptedMessage message);
+  void bounce_partial(const std::string& host, const smtp::AcceptedMessage& message,
+                      const std::vector<std::pair<std::string, smtp::SmtpReply>>& failures);
   std::string new_journey_id();
   void publish(sim::EventKind kind, const std::string& host, const std::string& journey, std::string line, int code = 0,
                std::string status = {});

@@ -1,6 +1,8 @@
 // The lab clocks and the retry schedule (see clock.hpp).
 #include "sim/clock.hpp"
 
+#include <limits>
+
 #include <cmath>
 #include <stdexcept>
 
@@ -25,8 +27,13 @@ system_clock::time_point ScaledClock::now() const {
 }
 
 std::chrono::nanoseconds ScaledClock::real_duration(std::chrono::nanoseconds lab) const {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double, std::nano>(lab) /
-                                                              scale_);
+  // A slow lab (scale < 1) stretches durations: clamp to what 64-bit nanoseconds hold
+  // (about 292 years) instead of overflowing in the conversion.
+  const double real = static_cast<double>(lab.count()) / scale_;
+  constexpr double kMax = static_cast<double>(std::numeric_limits<std::int64_t>::max() / 2);
+  if (real >= kMax) return std::chrono::nanoseconds(static_cast<std::int64_t>(kMax));
+  if (real <= -kMax) return std::chrono::nanoseconds(-static_cast<std::int64_t>(kMax));
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(real));
 }
 
 system_clock::time_point ManualClock::default_start() {

@@ -4,6 +4,8 @@
 // default_world() builds the one DESIGN.md describes.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -93,12 +95,64 @@ struct User {
   friend bool operator==(const User&, const User&) = default;
 };
 
+// The lab's limits a world may override (the `settings:` section of a world file). Every
+// field is optional: unset means "the server's default", which lives with the server
+// (servers/smtp/smtp_limits.hpp, servers/dns/dns_server.hpp, sim/clock.hpp) together with
+// its RFC source. sim/ cannot see those structs, so these are plain values that
+// apply_world_settings() (servers/lab.hpp) copies onto LabOptions; the servers' verify()
+// then judges the result (RFC minimums included).
+struct SmtpSettings {
+  std::optional<std::size_t> command_line;                // octets of a command line with CRLF
+  std::optional<std::size_t> text_line;                   // octets of a DATA text line with CRLF
+  std::optional<std::size_t> max_recipients;              // RCPT TO per transaction
+  std::optional<std::size_t> max_message_bytes;           // message size, advertised as SIZE
+  std::optional<std::size_t> max_errors;                  // error replies before 421 and close
+  std::optional<std::size_t> max_connections;             // sessions at once per server
+  std::optional<std::size_t> max_connections_per_client;  // sessions at once per client address
+  std::optional<std::size_t> max_auth_failures;           // failed AUTH per session before close
+  std::optional<std::chrono::milliseconds> idle_timeout;  // wait for the next command
+  std::optional<bool> reject_bare_newlines;               // refuse bare CR/LF in DATA (smuggling)
+  std::optional<bool> allow_plaintext_auth;               // AUTH PLAIN/LOGIN without TLS (demos)
+  std::optional<bool> allow_below_rfc_minimums;           // let a demo go below RFC minimums
+
+  friend bool operator==(const SmtpSettings&, const SmtpSettings&) = default;
+};
+
+struct DnsSettings {
+  std::optional<std::size_t> udp_max_payload;                 // largest UDP response, EDNS size
+  std::optional<std::size_t> max_tcp_connections;             // TCP connections at once
+  std::optional<std::chrono::milliseconds> tcp_idle_timeout;  // idle TCP connection is closed
+
+  friend bool operator==(const DnsSettings&, const DnsSettings&) = default;
+};
+
+// The queue's retry schedule, in lab time (see RetryPolicy in sim/clock.hpp).
+struct QueueSettings {
+  std::optional<std::chrono::seconds> first_retry;   // wait after the first failed attempt
+  std::optional<std::chrono::seconds> max_interval;  // the wait never grows beyond this
+  std::optional<std::chrono::seconds> lifetime;      // undelivered this long: bounce
+  std::optional<double> backoff;                     // each failure multiplies the wait by this
+
+  friend bool operator==(const QueueSettings&, const QueueSettings&) = default;
+};
+
+struct LabSettings {
+  std::optional<double> time_scale;  // lab time runs this many times faster than real time
+  SmtpSettings smtp;                 // every SMTP server of the world (MX, submission, SMTPS)
+  DnsSettings dns;                   // every DNS server of the world
+  QueueSettings queue;               // every host's outbound queue
+
+  friend bool operator==(const LabSettings&, const LabSettings&) = default;
+};
+
 struct World {
   std::string name = "default";
   std::uint16_t port_offset = 10000;
   std::vector<Domain> domains;
   std::vector<Host> hosts;
   std::vector<User> users;
+  // Limits overriding the servers' defaults; empty in the default world.
+  LabSettings settings;
 
   // The port a host's service listens on: explicit, else standard + offset.
   std::uint16_t port_of(const Host& host, Service s) const;

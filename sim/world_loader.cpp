@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +23,8 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include "sim/clock.hpp"
+
 namespace mailflow::sim {
 namespace {
 
@@ -30,6 +33,13 @@ constexpr std::uintmax_t kMaxWorldFileBytes = 4 * 1024 * 1024;
 // RFC 2181 §8: a TTL is an unsigned 31-bit number of seconds.
 constexpr std::uint64_t kMaxTtl = 2147483647;
 constexpr std::uint64_t kMaxPort = 65535;
+// Counts in `settings:` (recipients, connections, errors): anything beyond is a typo.
+constexpr std::uint64_t kMaxCount = 4294967295;
+// RFC 6891 §6.2.3: the EDNS UDP payload size is a 16-bit field.
+constexpr std::uint64_t kMaxUdpPayload = 65535;
+// Durations in `settings:` stay below a year, so lab-time arithmetic never overflows and a
+// typo ("5000d") is caught.
+constexpr std::chrono::milliseconds kMaxDuration = std::chrono::days{365};
 
 struct Where {
   int line = 0;  // 1-based, 0 when unknown
@@ -270,10 +280,11 @@ class WorldReader {
 
   void read_top(const Value& root) {
     if (root.node.IsNull()) {
-      error({}, "the world file is empty: expected a map with keys name, port_offset, domains, hosts, users");
+      error({}, "the world file is empty: expected a map with keys name, port_offset, domains, hosts, users, "
+                "settings");
       return;
     }
-    const auto f = fields(root, "the world", {"name", "port_offset", "domains", "hosts", "users"});
+    const auto f = fields(root, "the world", {"name", "port_offset", "domains", "hosts", "users", "settings"});
     if (!f) return;
     if (const Value* v = optional(*f, "name")) {
       if (auto name = string_of(*v, "name")) world_.name = *name;
@@ -295,6 +306,7 @@ class WorldReader {
     if (const Value* v = optional(*f, "users")) {
       for_each_item(*v, "users", [this](const Value& item) { read_user(item); });
     }
+    if (const Value* v = optional(*f, "settings")) read_settings(*v, world_.settings);
   }
 
   void read_domain(const Value& item) {
@@ -508,26 +520,30 @@ class WorldReader {
     const auto f = fields(v, "quota", {"bytes", "messages", "temporary"});
     if (!f) return;
     if (const Value* bytes = optional(*f, "bytes")) {
-      if (auto n = quota_bytes(*bytes)) quota.bytes = *n;
+      if (auto n = size_of(*bytes, "quota bytes", 0, UINT64_MAX)) quota.bytes = *n;
     }
     if (const Value* messages = optional(*f, "messages")) {
       if (auto n = number_of(*messages, "quota messages", 0, UINT32_MAX)) quota.messages = *n;
     }
     if (const Value* temporary = optional(*f, "temporary")) {
-      bool flag = false;
-      if (!temporary->node.IsScalar() || !YAML::convert<bool>::decode(temporary->node, flag)) {
-        error(temporary->at, fmt::format("quota temporary must be true or false, got {}",
-                                         describe(temporary->node)));
-      } else {
-        quota.temporary = flag;
-      }
+      if (auto flag = bool_of(*temporary, "quota temporary")) quota.temporary = *flag;
     }
   }
 
-  // "20480", "20K", "50M", "1G": powers of 1024.
-  std::optional<std::uint64_t> quota_bytes(const Value& v) {
+  std::optional<bool> bool_of(const Value& v, std::string_view what) {
+    bool flag = false;
+    if (!v.node.IsScalar() || !YAML::convert<bool>::decode(v.node, flag)) {
+      error(v.at, fmt::format("{} must be true or false, got {}", what, describe(v.node)));
+      return std::nullopt;
+    }
+    return flag;
+  }
+
+  // A byte count: "20480", "20K", "50M", "1G" (powers of 1024), from min to max.
+  std::optional<std::uint64_t> size_of(const Value& v, std::string_view what, std::uint64_t min,
+                                       std::uint64_t max) {
     if (!v.node.IsScalar()) {
-      error(v.at, fmt::format("quota bytes must be a number, got {}", describe(v.node)));
+      error(v.at, fmt::format("{} must be a number, got {}", what, describe(v.node)));
       return std::nullopt;
     }
     std::string_view text = v.node.Scalar();
@@ -536,20 +552,195 @@ class WorldReader {
     const std::string unit = lower_ascii(text.substr(digits.size()));
     std::uint64_t n = 0;
     if (!parse_digits(digits, n)) {
-      error(v.at, fmt::format("quota bytes must be a number such as 20480 or 20K, got '{}'", text));
+      error(v.at, fmt::format("{} must be a number such as 20480 or 20K, got '{}'", what, text));
       return std::nullopt;
     }
     const std::map<std::string, int> shifts{{"", 0}, {"k", 10}, {"m", 20}, {"g", 30}};
     const auto shift = shifts.find(unit);
     if (shift == shifts.end()) {
-      error(v.at, fmt::format("quota bytes '{}' has an unknown unit: use K, M or G (powers of 1024)", text));
+      error(v.at, fmt::format("{} '{}' has an unknown unit: use K, M or G (powers of 1024)", what, text));
       return std::nullopt;
     }
     if (n > (UINT64_MAX >> shift->second)) {
-      error(v.at, fmt::format("quota bytes '{}' is too large", text));
+      error(v.at, fmt::format("{} '{}' is too large", what, text));
       return std::nullopt;
     }
-    return n << shift->second;
+    const std::uint64_t bytes = n << shift->second;
+    if (bytes < min || bytes > max) {
+      error(v.at, fmt::format("{} must be from {} to {} bytes, got '{}'", what, min, max, text));
+      return std::nullopt;
+    }
+    return bytes;
+  }
+
+  // A duration: "250ms", "5s", "2m", "1h", "5d" or a bare number of seconds; above zero and
+  // at most kMaxDuration. whole_seconds: the consumer counts in seconds, so "1500ms" is
+  // refused rather than silently rounded.
+  std::optional<std::chrono::milliseconds> duration_of(const Value& v, std::string_view what, bool whole_seconds) {
+    const auto bad = [&](std::string_view got) {
+      error(v.at, fmt::format("{} must be a duration such as 250ms, 5s, 2m, 1h or 5d, got {}", what, got));
+      return std::nullopt;
+    };
+    if (!v.node.IsScalar()) return bad(describe(v.node));
+    const std::string_view text = v.node.Scalar();
+    if (text.starts_with('-')) {
+      error(v.at, fmt::format("{} must not be negative, got '{}'", what, text));
+      return std::nullopt;
+    }
+    const auto digits_end = std::find_if(text.begin(), text.end(), [](char c) { return c < '0' || c > '9'; });
+    const std::string_view digits = text.substr(0, static_cast<std::size_t>(digits_end - text.begin()));
+    const std::string unit = lower_ascii(text.substr(digits.size()));
+    std::uint64_t n = 0;
+    if (!parse_digits(digits, n)) return bad(fmt::format("'{}'", text));
+    const std::map<std::string, std::uint64_t> ms_per_unit{
+        {"ms", 1}, {"", 1000}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
+    const auto unit_ms = ms_per_unit.find(unit);
+    if (unit_ms == ms_per_unit.end()) return bad(fmt::format("'{}'", text));
+    const auto max_ms = static_cast<std::uint64_t>(kMaxDuration.count());
+    if (n > max_ms / unit_ms->second) {
+      error(v.at, fmt::format("{} '{}' is too long: at most 365d", what, text));
+      return std::nullopt;
+    }
+    const std::chrono::milliseconds duration{static_cast<std::int64_t>(n * unit_ms->second)};
+    if (duration.count() == 0) {
+      error(v.at, fmt::format("{} must be longer than 0, got '{}'", what, text));
+      return std::nullopt;
+    }
+    if (whole_seconds && duration.count() % 1000 != 0) {
+      error(v.at, fmt::format("{} '{}' must be a whole number of seconds", what, text));
+      return std::nullopt;
+    }
+    return duration;
+  }
+
+  // A finite decimal number: "60", "0.5", "1e3".
+  std::optional<double> real_of(const Value& v, std::string_view what) {
+    if (!v.node.IsScalar()) {
+      error(v.at, fmt::format("{} must be a number, got {}", what, describe(v.node)));
+      return std::nullopt;
+    }
+    const std::string& text = v.node.Scalar();
+    double x = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(x)) {
+      error(v.at, fmt::format("{} must be a number such as 60 or 0.5, got '{}'", what, text));
+      return std::nullopt;
+    }
+    return x;
+  }
+
+  // The `settings:` section: limits overriding the servers' defaults. Only what is nonsense
+  // for any server is refused here (zero, negative, out of type range); the RFC minimums
+  // are the servers' verify() to judge, once the lab applies the settings.
+  void read_settings(const Value& v, LabSettings& settings) {
+    const auto f = settings_fields(v, "settings", {"time_scale", "smtp", "dns", "queue"});
+    if (!f) return;
+    if (const Value* scale = optional(*f, "time_scale")) {
+      if (auto x = real_of(*scale, "settings.time_scale")) {
+        if (*x > 0 && *x <= ScaledClock::kMaxScale) {
+          settings.time_scale = *x;
+        } else {
+          error(scale->at, fmt::format("settings.time_scale must be above 0 and at most {}, got '{}'",
+                                       ScaledClock::kMaxScale, scale->node.Scalar()));
+        }
+      }
+    }
+    if (const Value* smtp = optional(*f, "smtp")) read_smtp_settings(*smtp, settings.smtp);
+    if (const Value* dns = optional(*f, "dns")) read_dns_settings(*dns, settings.dns);
+    if (const Value* queue = optional(*f, "queue")) read_queue_settings(*queue, settings.queue);
+  }
+
+  void read_smtp_settings(const Value& v, SmtpSettings& smtp) {
+    static constexpr std::string_view kWhere = "settings.smtp";
+    const auto f = settings_fields(v, kWhere,
+                                   {"command_line", "text_line", "max_recipients", "max_message_bytes", "max_errors",
+                                    "max_connections", "max_connections_per_client", "max_auth_failures",
+                                    "idle_timeout", "reject_bare_newlines", "allow_plaintext_auth",
+                                    "allow_below_rfc_minimums"});
+    if (!f) return;
+    set_size(*f, kWhere, "command_line", smtp.command_line, SIZE_MAX);
+    set_size(*f, kWhere, "text_line", smtp.text_line, SIZE_MAX);
+    set_count(*f, kWhere, "max_recipients", smtp.max_recipients);
+    set_size(*f, kWhere, "max_message_bytes", smtp.max_message_bytes, SIZE_MAX);
+    set_count(*f, kWhere, "max_errors", smtp.max_errors);
+    set_count(*f, kWhere, "max_connections", smtp.max_connections);
+    set_count(*f, kWhere, "max_connections_per_client", smtp.max_connections_per_client);
+    set_count(*f, kWhere, "max_auth_failures", smtp.max_auth_failures);
+    // SmtpLimits counts its timeouts in whole seconds.
+    set_duration(*f, kWhere, "idle_timeout", smtp.idle_timeout, true);
+    set_bool(*f, kWhere, "reject_bare_newlines", smtp.reject_bare_newlines);
+    set_bool(*f, kWhere, "allow_plaintext_auth", smtp.allow_plaintext_auth);
+    set_bool(*f, kWhere, "allow_below_rfc_minimums", smtp.allow_below_rfc_minimums);
+  }
+
+  void read_dns_settings(const Value& v, DnsSettings& dns) {
+    static constexpr std::string_view kWhere = "settings.dns";
+    const auto f = settings_fields(v, kWhere, {"udp_max_payload", "max_tcp_connections", "tcp_idle_timeout"});
+    if (!f) return;
+    set_size(*f, kWhere, "udp_max_payload", dns.udp_max_payload, kMaxUdpPayload);
+    set_count(*f, kWhere, "max_tcp_connections", dns.max_tcp_connections);
+    set_duration(*f, kWhere, "tcp_idle_timeout", dns.tcp_idle_timeout, false);
+  }
+
+  void read_queue_settings(const Value& v, QueueSettings& queue) {
+    static constexpr std::string_view kWhere = "settings.queue";
+    const auto f = settings_fields(v, kWhere, {"first_retry", "backoff", "max_interval", "lifetime"});
+    if (!f) return;
+    // RetryPolicy counts in whole seconds.
+    const auto seconds = [&](const std::string& key, std::optional<std::chrono::seconds>& out) {
+      std::optional<std::chrono::milliseconds> ms;
+      set_duration(*f, kWhere, key, ms, true);
+      if (ms) out = std::chrono::duration_cast<std::chrono::seconds>(*ms);
+    };
+    seconds("first_retry", queue.first_retry);
+    seconds("max_interval", queue.max_interval);
+    seconds("lifetime", queue.lifetime);
+    if (const Value* backoff = optional(*f, "backoff")) {
+      if (auto x = real_of(*backoff, "settings.queue.backoff")) {
+        if (*x >= 1) {
+          queue.backoff = *x;
+        } else {
+          error(backoff->at, fmt::format("settings.queue.backoff must be at least 1 (1 retries at a fixed "
+                                         "interval), got '{}'",
+                                         backoff->node.Scalar()));
+        }
+      }
+    }
+  }
+
+  // A settings map; a key with no value (every line below it commented out) sets nothing.
+  std::optional<std::map<std::string, Field>> settings_fields(const Value& v, std::string_view what,
+                                                              std::initializer_list<std::string_view> allowed) {
+    if (v.node.IsNull()) return std::map<std::string, Field>{};
+    return fields(v, what, allowed);
+  }
+
+  void set_count(const std::map<std::string, Field>& f, std::string_view where, const std::string& key,
+                 std::optional<std::size_t>& out) {
+    if (const Value* v = optional(f, key)) {
+      if (auto n = number_of(*v, fmt::format("{}.{}", where, key), 1, kMaxCount)) out = static_cast<std::size_t>(*n);
+    }
+  }
+
+  void set_size(const std::map<std::string, Field>& f, std::string_view where, const std::string& key,
+                std::optional<std::size_t>& out, std::uint64_t max) {
+    if (const Value* v = optional(f, key)) {
+      if (auto n = size_of(*v, fmt::format("{}.{}", where, key), 1, max)) out = static_cast<std::size_t>(*n);
+    }
+  }
+
+  void set_duration(const std::map<std::string, Field>& f, std::string_view where, const std::string& key,
+                    std::optional<std::chrono::milliseconds>& out, bool whole_seconds) {
+    if (const Value* v = optional(f, key)) {
+      if (auto d = duration_of(*v, fmt::format("{}.{}", where, key), whole_seconds)) out = *d;
+    }
+  }
+
+  void set_bool(const std::map<std::string, Field>& f, std::string_view where, const std::string& key,
+                std::optional<bool>& out) {
+    if (const Value* v = optional(f, key)) {
+      if (auto flag = bool_of(*v, fmt::format("{}.{}", where, key))) out = *flag;
+    }
   }
 
   // Second pass: domains of hosts, duplicate names and addresses, ports, the DNS server.

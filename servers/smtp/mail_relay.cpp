@@ -16,6 +16,8 @@ using sim::RecipientState;
 namespace {
 
 constexpr auto kIdleTick = std::chrono::milliseconds(500);
+// What a recipient's last reply becomes when its message outlived the queue lifetime.
+constexpr std::string_view kExpired = "Message delivery time expired; last problem: ";
 
 // Postfix's words for a domain that DNS says does not exist, so bounces read like real ones.
 std::string host_not_found(const std::string& domain, std::string_view why) {
@@ -257,7 +259,7 @@ void MailRelay::finish(sim::QueueEntry& entry, const std::string& message) {
     for (auto& r : entry.recipients) {
       if (r.state != RecipientState::Pending) continue;
       r.state = RecipientState::Failed;
-      r.last_reply = "554 4.4.7 Message delivery time expired; last problem: " + r.last_reply;
+      r.last_reply = std::string(kExpired) + r.last_reply;
     }
     pending = false;
   }
@@ -289,6 +291,8 @@ void MailRelay::bounce(const sim::QueueEntry& entry, const std::string& message)
     d.action = "failed";
     d.remote_mta = r.remote_mta;
     d.diagnostic = r.last_reply;
+    // RFC 3463 §3.5: X.4.7 "delivery time expired"; the class stays 4, as Postfix reports it.
+    if (r.last_reply.rfind(kExpired, 0) == 0) d.status = "4.4.7";
     d.last_attempt = clock_.now();
     failed.push_back(std::move(d));
   }

@@ -131,8 +131,10 @@ bool wait_for_port(const std::string& address, int port, int timeout_ms) {
   return false;
 }
 
-LabProcess::LabProcess(std::vector<std::string> extra_args) {
-  state_dir_ = make_temp_dir("mailflow-e2e");
+LabProcess::LabProcess(std::vector<std::string> extra_args, std::filesystem::path work_dir) {
+  keep_state_ = !work_dir.empty();
+  state_dir_ = keep_state_ ? work_dir : make_temp_dir("mailflow-e2e");
+  std::filesystem::remove(state_dir_ / "ready.json");
   ready_file_ = state_dir_ / "ready.json";
   log_file_ = state_dir_ / "serve.log";
   // ctest -j runs several of these at once: each takes a random offset (its DNS port is
@@ -183,7 +185,7 @@ std::string LabProcess::output() const { return read_file(log_file_); }
 LabProcess::~LabProcess() {
   stop();
   std::error_code ignored;
-  std::filesystem::remove_all(state_dir_, ignored);
+  if (!keep_state_) std::filesystem::remove_all(state_dir_, ignored);
 }
 
 }  // namespace mailflow::e2e

@@ -43,7 +43,9 @@ class LabProcess {
  public:
   // Starts `mailflow serve` with extra arguments (e.g. {"--world", path}) on a free port
   // offset and a fresh state directory; throws std::runtime_error if it is not ready in time.
-  explicit LabProcess(std::vector<std::string> extra_args = {});
+  // work_dir: where the state directory, ready file and log go; when given, it is kept
+  // after the lab stops, so a second LabProcess can restart on the same state.
+  explicit LabProcess(std::vector<std::string> extra_args = {}, std::filesystem::path work_dir = {});
   ~LabProcess();
 
   const nlohmann::json& ready() const { return ready_; }
@@ -63,6 +65,7 @@ class LabProcess {
   int pid_ = -1;
   int port_offset_ = 0;
   std::filesystem::path state_dir_;
+  bool keep_state_ = false;
   std::filesystem::path ready_file_;
   std::filesystem::path log_file_;
   nlohmann::json ready_;

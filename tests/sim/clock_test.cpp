@@ -134,3 +134,16 @@ TEST(RetryPolicy, VerifyExplainsWhatIsWrong) {
 
 }  // namespace
 }  // namespace mailflow::sim
+
+namespace mailflow::sim {
+namespace {
+
+TEST(ScaledClock, ClampsHugeRealDurationsInsteadOfOverflowing) {
+  ScaledClock slow(0.0001);
+  auto real = slow.real_duration(std::chrono::hours(24 * 365));
+  EXPECT_GT(real, std::chrono::hours(24 * 365 * 100)) << "stretched, and still positive";
+  EXPECT_EQ(ScaledClock(2.0).real_duration(std::chrono::seconds(10)), std::chrono::seconds(5));
+}
+
+}  // namespace
+}  // namespace mailflow::sim

@@ -3,6 +3,7 @@
 #include "sim/world_loader.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -91,6 +92,7 @@ TEST(WorldLoader, AnEmptyMapIsAnEmptyWorldWithDefaults) {
   EXPECT_TRUE(world.domains.empty());
   EXPECT_TRUE(world.hosts.empty());
   EXPECT_TRUE(world.users.empty());
+  EXPECT_TRUE(world.settings == LabSettings{});
 }
 
 // Lines 1-6: one domain and its DNS server, for documents that need a valid world around
@@ -184,6 +186,109 @@ TEST(WorldLoader, RecordsAreNormalizedAndTakeTheDomainTtl) {
   EXPECT_EQ(domain.mx.at(0), (MxRecord{"legacy.alpha.test", 20}));  // an A record is a valid MX target
 }
 
+using namespace std::chrono_literals;
+
+TEST(WorldLoader, SettingsSectionSetsEveryKeyItNames) {
+  const World world = load_ok(
+      "settings:\n"
+      "  time_scale: 0.5\n"
+      "  smtp:\n"
+      "    command_line: 2048\n"
+      "    text_line: 2K\n"
+      "    max_recipients: 1000\n"
+      "    max_message_bytes: 10M\n"
+      "    max_errors: 20\n"
+      "    max_connections: 50\n"
+      "    max_connections_per_client: 5\n"
+      "    max_auth_failures: 2\n"
+      "    idle_timeout: 2m\n"
+      "    reject_bare_newlines: false\n"
+      "    allow_plaintext_auth: yes\n"
+      "    allow_below_rfc_minimums: true\n"
+      "  dns: { udp_max_payload: 512, max_tcp_connections: 8, tcp_idle_timeout: 250ms }\n"
+      "  queue: { first_retry: 60s, backoff: 1.5, max_interval: 1h, lifetime: 5d }\n");
+  const LabSettings& s = world.settings;
+  EXPECT_EQ(s.time_scale, 0.5);
+  EXPECT_EQ(s.smtp.command_line, 2048u);
+  EXPECT_EQ(s.smtp.text_line, 2048u);
+  EXPECT_EQ(s.smtp.max_recipients, 1000u);
+  EXPECT_EQ(s.smtp.max_message_bytes, 10u << 20);
+  EXPECT_EQ(s.smtp.max_errors, 20u);
+  EXPECT_EQ(s.smtp.max_connections, 50u);
+  EXPECT_EQ(s.smtp.max_connections_per_client, 5u);
+  EXPECT_EQ(s.smtp.max_auth_failures, 2u);
+  EXPECT_EQ(s.smtp.idle_timeout, 120s);
+  EXPECT_EQ(s.smtp.reject_bare_newlines, false);
+  EXPECT_EQ(s.smtp.allow_plaintext_auth, true);
+  EXPECT_EQ(s.smtp.allow_below_rfc_minimums, true);
+  EXPECT_EQ(s.dns.udp_max_payload, 512u);
+  EXPECT_EQ(s.dns.max_tcp_connections, 8u);
+  EXPECT_EQ(s.dns.tcp_idle_timeout, 250ms);
+  EXPECT_EQ(s.queue.first_retry, 60s);
+  EXPECT_EQ(s.queue.backoff, 1.5);
+  EXPECT_EQ(s.queue.max_interval, 1h);
+  EXPECT_EQ(s.queue.lifetime, std::chrono::days{5});
+}
+
+TEST(WorldLoader, SettingsLeaveUnwrittenKeysUnset) {
+  const World world = load_ok("settings:\n  smtp:\n    max_recipients: 100\n  dns:\n  queue: {}\n");
+  LabSettings expected;
+  expected.smtp.max_recipients = 100;
+  EXPECT_TRUE(world.settings == expected);
+  EXPECT_FALSE(world.settings.time_scale.has_value());
+}
+
+TEST(WorldLoader, SettingsDurationsTakeUnitsAndBareNumbersAreSeconds) {
+  struct Row {
+    std::string_view written;
+    std::chrono::milliseconds value;
+  };
+  for (const Row& row : {Row{"250ms", 250ms}, Row{"5s", 5s}, Row{"90", 90s}, Row{"2m", 2min}, Row{"1h", 1h},
+                         Row{"2H", 2h}, Row{"5d", std::chrono::days{5}}, Row{"365d", std::chrono::days{365}}}) {
+    SCOPED_TRACE(std::string(row.written));
+    const World world = load_ok("settings: { dns: { tcp_idle_timeout: " + std::string(row.written) + " } }\n");
+    EXPECT_EQ(world.settings.dns.tcp_idle_timeout, row.value);
+  }
+}
+
+TEST(WorldLoader, SettingsSizesTakePowersOf1024Units) {
+  struct Row {
+    std::string_view written;
+    std::size_t bytes;
+  };
+  for (const Row& row : {Row{"1000", 1000}, Row{"64K", 64 * 1024}, Row{"10m", 10u << 20}, Row{"1G", 1u << 30}}) {
+    SCOPED_TRACE(std::string(row.written));
+    const World world = load_ok("settings: { smtp: { max_message_bytes: " + std::string(row.written) + " } }\n");
+    EXPECT_EQ(world.settings.smtp.max_message_bytes, row.bytes);
+  }
+}
+
+TEST(WorldLoader, SettingsTimeScaleAcceptsTheWholeClockRange) {
+  for (const std::string_view written : {"0.001", "1", "60", "1e3", "100000"}) {
+    SCOPED_TRACE(std::string(written));
+    const World world = load_ok("settings: { time_scale: " + std::string(written) + " }\n");
+    ASSERT_TRUE(world.settings.time_scale.has_value());
+    EXPECT_EQ(*world.settings.time_scale, std::stod(std::string(written)));
+  }
+}
+
+TEST(WorldLoader, ReportsEverySettingsErrorAtOnce) {
+  const WorldLoadResult result = load_world_string(
+      "settings:\n"
+      "  time_scale: 0\n"
+      "  smtp: { max_recipients: 0, idle_timeout: soon }\n"
+      "  queue: { backoff: 0.5 }\n",
+      "bad.yaml");
+  ASSERT_EQ(result.errors.size(), 4u) << all_errors(result);
+  EXPECT_EQ(result.errors[0].to_string(),
+            "bad.yaml:2:15: settings.time_scale must be above 0 and at most 100000, got '0'");
+  EXPECT_EQ(result.errors[1].line, 3);
+  EXPECT_EQ(result.errors[1].column, 27);
+  EXPECT_EQ(result.errors[2].line, 3);
+  EXPECT_EQ(result.errors[2].column, 44);
+  EXPECT_EQ(result.errors[3].line, 4);
+}
+
 TEST(WorldLoader, UnreadableFileIsOneErrorWithoutALine) {
   const WorldLoadResult result = load_world_file("/nonexistent/world.yaml");
   ASSERT_EQ(result.errors.size(), 1u);
@@ -254,6 +359,12 @@ std::string with_address(std::string_view address) {
 
 std::string with_user(std::string_view lines) { return with_prefix("users:\n" + std::string(lines)); }
 
+// Lines 1-3: "settings:", "  <section>:", "    <line>"; a value on line 3 starts at column
+// 5 + the key's length + 2.
+std::string with_setting(std::string_view section, std::string_view line) {
+  return "settings:\n  " + std::string(section) + ":\n    " + std::string(line) + "\n";
+}
+
 std::string with_record(std::string_view record) {
   return domain_lines("    records:\n      - " + std::string(record) + "\n");
 }
@@ -265,7 +376,7 @@ TEST(WorldLoader, RejectsBadDocumentsAtTheOffendingNode) {
       {"second document", "name: a\n---\nname: b\n", "one YAML document", 2, 1},
       {"document not a map", "- a\n", "the world must be a map, got a list", 1, 1},
       {"unknown top-level key", "name: x\ncolour: blue\n",
-       "unknown key 'colour' in the world (allowed: name, port_offset, domains, hosts, users)", 2, 1},
+       "unknown key 'colour' in the world (allowed: name, port_offset, domains, hosts, users, settings)", 2, 1},
       {"unknown host key",
        "domains:\n  - name: alpha.test\nhosts:\n  - name: ns.alpha.test\n    adress: 127.0.0.53\n"
        "    services: [dns]\n",
@@ -377,6 +488,84 @@ TEST(WorldLoader, RejectsBadDocumentsAtTheOffendingNode) {
        "    services: [smtp]\n",
        "no host serves dns", 3, 1},
       {"domains but no hosts at all", "name: x\ndomains:\n  - name: alpha.test\n", "no host serves dns", 1, 1},
+      // The settings section.
+      {"settings not a map", "settings: [smtp]\n", "settings must be a map, got a list", 1, 11},
+      {"unknown settings key", "settings:\n  colour: blue\n",
+       "unknown key 'colour' in settings (allowed: time_scale, smtp, dns, queue)", 2, 3},
+      {"unknown smtp setting", with_setting("smtp", "max_rcpt: 5"),
+       "unknown key 'max_rcpt' in settings.smtp (allowed: command_line, text_line, max_recipients, "
+       "max_message_bytes, max_errors, max_connections, max_connections_per_client, max_auth_failures, "
+       "idle_timeout, reject_bare_newlines, allow_plaintext_auth, allow_below_rfc_minimums)",
+       3, 5},
+      {"unknown dns setting", with_setting("dns", "udp_size: 512"),
+       "unknown key 'udp_size' in settings.dns (allowed: udp_max_payload, max_tcp_connections, tcp_idle_timeout)",
+       3, 5},
+      {"unknown queue setting", with_setting("queue", "retry: 5s"),
+       "unknown key 'retry' in settings.queue (allowed: first_retry, backoff, max_interval, lifetime)", 3, 5},
+      {"duplicate queue setting", "settings:\n  queue:\n    backoff: 2\n    backoff: 3\n",
+       "duplicate key 'backoff' in settings.queue (first at line 3)", 4, 5},
+      {"smtp settings not a map", "settings:\n  smtp: 5\n", "settings.smtp must be a map, got '5'", 2, 9},
+      {"time_scale zero", "settings:\n  time_scale: 0\n",
+       "settings.time_scale must be above 0 and at most 100000, got '0'", 2, 15},
+      {"time_scale negative", "settings:\n  time_scale: -60\n", "above 0 and at most 100000, got '-60'", 2, 15},
+      {"time_scale too fast", "settings:\n  time_scale: 100001\n", "above 0 and at most 100000, got '100001'", 2,
+       15},
+      {"time_scale not a number", "settings:\n  time_scale: fast\n",
+       "settings.time_scale must be a number such as 60 or 0.5, got 'fast'", 2, 15},
+      {"time_scale nan", "settings:\n  time_scale: nan\n", "must be a number such as 60 or 0.5, got 'nan'", 2, 15},
+      {"time_scale a list", "settings:\n  time_scale: [60]\n", "settings.time_scale must be a number, got a list",
+       2, 15},
+      {"max_recipients zero", with_setting("smtp", "max_recipients: 0"),
+       "settings.smtp.max_recipients must be a whole number from 1 to 4294967295, got '0'", 3, 21},
+      {"max_connections negative", with_setting("smtp", "max_connections: -5"),
+       "settings.smtp.max_connections must be a whole number from 1 to 4294967295, got '-5'", 3, 22},
+      {"max_errors a list", with_setting("smtp", "max_errors: [1]"), "settings.smtp.max_errors must be a number, got a list",
+       3, 17},
+      {"max_auth_failures with no value", with_setting("smtp", "max_auth_failures:"),
+       "settings.smtp.max_auth_failures must be a number, got nothing", 3, 5},
+      {"max_message_bytes with an unknown unit", with_setting("smtp", "max_message_bytes: 10X"),
+       "settings.smtp.max_message_bytes '10X' has an unknown unit: use K, M or G", 3, 24},
+      {"max_message_bytes zero", with_setting("smtp", "max_message_bytes: 0"),
+       "settings.smtp.max_message_bytes must be from 1 to", 3, 24},
+      {"command_line overflowing", with_setting("smtp", "command_line: 99999999999G"),
+       "settings.smtp.command_line '99999999999G' is too large", 3, 19},
+      {"text_line negative", with_setting("smtp", "text_line: -1000"),
+       "settings.smtp.text_line must be a number such as 20480 or 20K, got '-1000'", 3, 16},
+      {"idle_timeout in words", with_setting("smtp", "idle_timeout: 5 minutes"),
+       "settings.smtp.idle_timeout must be a duration such as 250ms, 5s, 2m, 1h or 5d, got '5 minutes'", 3, 19},
+      {"idle_timeout with a fraction of a second", with_setting("smtp", "idle_timeout: 1500ms"),
+       "settings.smtp.idle_timeout '1500ms' must be a whole number of seconds", 3, 19},
+      {"idle_timeout zero", with_setting("smtp", "idle_timeout: 0s"),
+       "settings.smtp.idle_timeout must be longer than 0, got '0s'", 3, 19},
+      {"idle_timeout negative", with_setting("smtp", "idle_timeout: -5s"),
+       "settings.smtp.idle_timeout must not be negative, got '-5s'", 3, 19},
+      {"idle_timeout over a year", with_setting("smtp", "idle_timeout: 366d"),
+       "settings.smtp.idle_timeout '366d' is too long: at most 365d", 3, 19},
+      {"idle_timeout a decimal", with_setting("smtp", "idle_timeout: 1.5s"),
+       "must be a duration such as 250ms, 5s, 2m, 1h or 5d, got '1.5s'", 3, 19},
+      {"reject_bare_newlines not a boolean", with_setting("smtp", "reject_bare_newlines: maybe"),
+       "settings.smtp.reject_bare_newlines must be true or false, got 'maybe'", 3, 27},
+      {"allow_plaintext_auth a map", with_setting("smtp", "allow_plaintext_auth: { a: 1 }"),
+       "settings.smtp.allow_plaintext_auth must be true or false, got a map", 3, 27},
+      {"udp_max_payload above 16 bits", with_setting("dns", "udp_max_payload: 70000"),
+       "settings.dns.udp_max_payload must be from 1 to 65535 bytes, got '70000'", 3, 22},
+      {"max_tcp_connections zero", with_setting("dns", "max_tcp_connections: 0"),
+       "settings.dns.max_tcp_connections must be a whole number from 1 to 4294967295, got '0'", 3, 26},
+      {"tcp_idle_timeout zero", with_setting("dns", "tcp_idle_timeout: 0ms"),
+       "settings.dns.tcp_idle_timeout must be longer than 0, got '0ms'", 3, 23},
+      {"tcp_idle_timeout unknown unit", with_setting("dns", "tcp_idle_timeout: 10us"),
+       "settings.dns.tcp_idle_timeout must be a duration such as", 3, 23},
+      {"first_retry with a fraction of a second", with_setting("queue", "first_retry: 250ms"),
+       "settings.queue.first_retry '250ms' must be a whole number of seconds", 3, 18},
+      {"lifetime zero", with_setting("queue", "lifetime: 0"), "settings.queue.lifetime must be longer than 0, got '0'",
+       3, 15},
+      {"max_interval too long", with_setting("queue", "max_interval: 9999999999999h"),
+       "settings.queue.max_interval '9999999999999h' is too long", 3, 19},
+      {"backoff below 1", with_setting("queue", "backoff: 0.5"),
+       "settings.queue.backoff must be at least 1 (1 retries at a fixed interval), got '0.5'", 3, 14},
+      {"backoff not a number", with_setting("queue", "backoff: double"),
+       "settings.queue.backoff must be a number such as 60 or 0.5, got 'double'", 3, 14},
+      {"backoff infinite", with_setting("queue", "backoff: inf"), "got 'inf'", 3, 14},
   };
   for (const BadDocument& c : cases) {
     SCOPED_TRACE(c.label + "\n--- document ---\n" + c.yaml + "--- errors ---");

@@ -279,3 +279,48 @@ TEST(SmtpRouting, UndeliverableMailBouncesWhenItsLifetimeEnds) {
 
 }  // namespace
 }  // namespace mailflow::e2e
+
+namespace mailflow::e2e {
+namespace {
+
+TEST(SmtpLimits, IdleClientIsToldWhyWith421AndDisconnected) {
+  // RFC 5321 §4.5.3.2.7: a server may close an idle session; it says 421 first.
+  WorldFile world(lab_world("[{ host: mx.beta.test, preference: 10 }]") + "settings:\n  smtp: { idle_timeout: 1s }\n");
+  LabProcess lab({"--world", world.path().string()});
+  SmtpConversation c("127.10.2.2", port_of(lab, "mx.beta.test", "smtp"), 5000);
+  ASSERT_TRUE(c.expect("220 *"));
+  c.send("EHLO client.example");
+  ASSERT_TRUE(c.expect("250 SMTPUTF8"));
+  // Say nothing for longer than the time-out.
+  EXPECT_TRUE(c.expect("421 4.4.2 mx.beta.test Error: timeout exceeded"));
+  EXPECT_TRUE(c.closed_by_server());
+}
+
+TEST(SmtpLimits, ClientVanishingBeforeTheFinalDotLeavesNothingBehind) {
+  // RELIABILITY.md, the ledger: no 250, so the message must appear nowhere.
+  LabProcess lab;
+  {
+    SmtpConversation c("127.10.2.2", port_of(lab, "mx.beta.test", "smtp"));
+    ASSERT_TRUE(c.expect("220 *"));
+    c.send("HELO client.example");
+    ASSERT_TRUE(c.expect("250 *"));
+    c.send("MAIL FROM:<x@elsewhere.example>");
+    ASSERT_TRUE(c.expect("250 *"));
+    c.send("RCPT TO:<bob@beta.test>");
+    ASSERT_TRUE(c.expect("250 *"));
+    c.send("DATA");
+    ASSERT_TRUE(c.expect("354 *"));
+    c.send_raw("Subject: half a letter\r\n\r\nand then the line went dead");
+  }  // the connection closes here, without the final dot
+  // The session notices the end of the stream; then a fresh session still works.
+  SmtpConversation again("127.10.2.2", port_of(lab, "mx.beta.test", "smtp"));
+  EXPECT_TRUE(again.expect("220 *"));
+  EXPECT_TRUE(eventually([&] { return trace_of(lab).find("connection lost") != std::string::npos; }, 5s));
+  auto bob = maildir_of(lab, "bob@beta.test");
+  EXPECT_EQ(count_messages(bob), 0u);
+  std::error_code ec;
+  EXPECT_TRUE(std::filesystem::is_empty(bob / "tmp", ec)) << "no half-written file either";
+}
+
+}  // namespace
+}  // namespace mailflow::e2e

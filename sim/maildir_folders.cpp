@@ -47,8 +47,11 @@ StoreResult result_of(StoreStatus status, std::string error = {}) { return Store
 
 }  // namespace
 
-Mailbox::Mailbox(OpenKey, std::string address, fs::path maildir, Quota quota)
-    : address_(std::move(address)), maildir_(std::move(maildir)), quota_(quota) {
+Mailbox::Mailbox(OpenKey, std::string address, fs::path maildir, Quota quota, std::shared_ptr<Cache> cache)
+    : address_(std::move(address)),
+      maildir_(std::move(maildir)),
+      quota_(quota),
+      cache_(cache ? std::move(cache) : std::make_shared<Cache>()) {
   if (std::error_code ec = make_folder_directories(maildir_, false)) {
     throw fs::filesystem_error("create Maildir", maildir_, ec);
   }
@@ -116,6 +119,9 @@ StoreResult Mailbox::delete_folder(std::string_view folder) {
     return result_of(StoreStatus::IoError, fmt::format("rename {}: {}", path.string(), std::strerror(errno)));
   }
   index_.erase(path);
+  cache_->uids.erase(path);
+  if (cache_->usage_valid) cache_->usage.erase(path);
+  bump_generation_locked();
   fs::remove_all(doomed, ec);
   if (IoResult synced = fsync_directory(maildir_); !synced.ok()) return result_of(StoreStatus::IoError, synced.error);
   return {};
@@ -151,6 +157,10 @@ StoreResult Mailbox::rename_folder(std::string_view from, std::string_view to) {
     }
   }
   index_.clear();
+  cache_->uids.clear();
+  cache_->usage_valid = false;  // keyed by path; recounted at next use (renames are rare)
+  cache_->usage.clear();
+  bump_generation_locked();
   if (IoResult synced = fsync_directory(maildir_); !synced.ok()) return result_of(StoreStatus::IoError, synced.error);
   return {};
 }
@@ -174,7 +184,9 @@ std::shared_ptr<Mailbox> MaildirStore::open(std::string_view address, const Quot
       return mailbox;
     }
   }
-  auto mailbox = std::make_shared<Mailbox>(Mailbox::OpenKey{}, std::string(address), *maildir, quota);
+  std::shared_ptr<Mailbox::Cache>& cache = caches_[*maildir];
+  if (!cache) cache = std::make_shared<Mailbox::Cache>();
+  auto mailbox = std::make_shared<Mailbox>(Mailbox::OpenKey{}, std::string(address), *maildir, quota, cache);
   open_[*maildir] = mailbox;
   return mailbox;
 }

@@ -151,7 +151,95 @@ StoreValue<fs::path> Mailbox::existing_folder_path(std::string_view folder) cons
   return path;
 }
 
+void Mailbox::sync_generation_locked() const {
+  std::uint64_t generation = 0;
+  if (::pread(lock_fd_.get(), &generation, sizeof generation, 0) != static_cast<ssize_t>(sizeof generation)) generation = 0;
+  if (!cache_->generation_known || generation != cache_->generation) {
+    cache_->usage_valid = false;  // another process (or a restart) changed the Maildir
+    cache_->usage.clear();
+    cache_->generation = generation;
+    cache_->generation_known = true;
+  }
+}
+
+void Mailbox::bump_generation_locked() const {
+  sync_generation_locked();
+  const std::uint64_t next = cache_->generation + 1;
+  // Not fsynced: after a crash every cache is gone anyway.
+  if (::pwrite(lock_fd_.get(), &next, sizeof next, 0) == static_cast<ssize_t>(sizeof next)) cache_->generation = next;
+}
+
+void Mailbox::adjust_usage_locked(const fs::path& folder_path, std::int64_t bytes, std::int64_t messages) const {
+  if (!cache_->usage_valid) return;
+  MailboxUsage& usage = cache_->usage[folder_path];
+  auto apply = [](std::uint64_t& value, std::int64_t delta) {
+    if (delta < 0 && value < static_cast<std::uint64_t>(-delta)) {
+      value = 0;
+    } else {
+      value += static_cast<std::uint64_t>(delta);
+    }
+  };
+  apply(usage.bytes, bytes);
+  apply(usage.messages, messages);
+}
+
+StoreValue<Mailbox::FolderUids*> Mailbox::uids_locked(const fs::path& folder_path) const {
+  const UidListStamp stamp = stamp_uid_list(folder_path);
+  auto cached = cache_->uids.find(folder_path);
+  if (cached != cache_->uids.end() && cached->second.stamp == stamp) {
+    StoreValue<FolderUids*> hit;
+    hit.value = &cached->second;
+    return hit;
+  }
+  LoadedUidList loaded = load_uid_list(folder_path);
+  ++stats_.uidlist_loads;
+  if (!loaded.error.empty()) return failure<FolderUids*>(StoreStatus::IoError, loaded.error);
+  FolderUids& uids = cache_->uids[folder_path];
+  if (cached != cache_->uids.end() && !loaded.created && uids.list.uidvalidity == loaded.list.uidvalidity &&
+      uids.list.next_uid > loaded.list.next_uid) {
+    loaded.list.next_uid = uids.list.next_uid;  // never backwards, even after a failed write
+  }
+  uids.list = std::move(loaded.list);
+  uids.stamp = stamp_uid_list(folder_path);
+  uids.needs_rewrite = loaded.created || loaded.torn;
+  StoreValue<FolderUids*> result;
+  result.value = &uids;
+  return result;
+}
+
+IoResult Mailbox::persist_uids_locked(const fs::path& folder_path, FolderUids& uids,
+                                      const std::map<std::uint32_t, std::string>& added) const {
+  IoResult result;
+  if (uids.needs_rewrite) {
+    result = save_uid_list(folder_path, uids.list);
+    ++stats_.uidlist_rewrites;
+  } else if (!added.empty()) {
+    result = append_uid_records(folder_path, added);
+    ++stats_.uidlist_appends;
+  }
+  if (!result.ok()) {
+    // What is on disk is unknown now (maybe a torn line): reload before the next change.
+    uids.stamp = UidListStamp{};
+    uids.stamp.exists = true;
+    uids.stamp.size = ~0ULL;
+    return result;
+  }
+  uids.needs_rewrite = false;
+  uids.stamp = stamp_uid_list(folder_path);
+  return result;
+}
+
 StoreValue<MailboxUsage> Mailbox::usage_locked() const {
+  sync_generation_locked();
+  if (cache_->usage_valid) {
+    StoreValue<MailboxUsage> total;
+    for (const auto& [folder, usage] : cache_->usage) {
+      total.value.bytes += usage.bytes;
+      total.value.messages += usage.messages;
+    }
+    return total;
+  }
+  ++stats_.usage_scans;
   std::vector<fs::path> folders{maildir_};
   std::error_code ec;
   for (fs::directory_iterator it(maildir_, ec), end; !ec && it != end; it.increment(ec)) {
@@ -163,11 +251,13 @@ StoreValue<MailboxUsage> Mailbox::usage_locked() const {
   if (ec) return failure<MailboxUsage>(StoreStatus::IoError, fmt::format("list {}: {}", maildir_.string(), ec.message()));
 
   StoreValue<MailboxUsage> usage;
+  std::map<fs::path, MailboxUsage> per_folder;
   for (const fs::path& folder : folders) {
     DiskFiles files;
     if (IoResult listed = read_message_files(folder, files); !listed.ok()) {
       return failure<MailboxUsage>(StoreStatus::IoError, listed.error);
     }
+    MailboxUsage& here = per_folder[folder];
     for (const auto& [basename, file] : files) {
       std::optional<std::uint64_t> size = size_from_basename(basename);
       if (!size) {  // a file from another tool: ask the file system
@@ -177,16 +267,23 @@ StoreValue<MailboxUsage> Mailbox::usage_locked() const {
       }
       usage.value.bytes += *size;
       usage.value.messages += 1;
+      here.bytes += *size;
+      here.messages += 1;
     }
   }
+  cache_->usage = std::move(per_folder);
+  cache_->usage_valid = true;
   return usage;
 }
 
 StoreValue<Mailbox::FolderScan> Mailbox::scan_locked(const fs::path& folder_path) {
-  LoadedUidList loaded = load_uid_list(folder_path);
-  if (!loaded.error.empty()) return failure<FolderScan>(StoreStatus::IoError, loaded.error);
-  UidList& uids = loaded.list;
-  bool changed = loaded.created;
+  ++stats_.folder_scans;
+  StoreValue<FolderUids*> cached = uids_locked(folder_path);
+  if (!cached.ok()) return failure_from<FolderScan>(cached);
+  FolderUids& folder_uids = *cached.value;
+  UidList& uids = folder_uids.list;
+  bool changed = folder_uids.needs_rewrite;
+  std::map<std::uint32_t, std::string> added;
 
   DiskFiles files;
   if (IoResult listed = read_message_files(folder_path, files); !listed.ok()) {
@@ -211,34 +308,43 @@ StoreValue<Mailbox::FolderScan> Mailbox::scan_locked(const fs::path& folder_path
       if (files.count(basename) != 0) continue;
       uid_of.erase(basename);
       uids.basenames.erase(uid);
+      folder_uids.needs_rewrite = true;
       changed = true;
     }
   }
   // Files without a UID get the next ones, in file-name (≈ arrival time) order.
   for (const auto& [basename, file] : files) {
     if (uid_of.count(basename) != 0) continue;
+    added.emplace(uids.next_uid, basename);
     uids.basenames.emplace(uids.next_uid++, basename);
     changed = true;
   }
   if (changed) {
-    if (IoResult saved = save_uid_list(folder_path, uids); !saved.ok()) {
+    if (IoResult saved = persist_uids_locked(folder_path, folder_uids, added); !saved.ok()) {
       return failure<FolderScan>(StoreStatus::IoError, saved.error);
     }
+    bump_generation_locked();
   }
 
   StoreValue<FolderScan> scan;
   scan.value.uidvalidity = uids.uidvalidity;
   scan.value.uidnext = uids.next_uid;
   FolderIndex index;
+  MailboxUsage folder_usage;
   for (const auto& [uid, basename] : uids.basenames) {
     const DiskFile& file = files.at(basename);
     std::optional<MessageInfo> info =
         describe_file(uid, basename, folder_path / subdir(file.in_new) / file.file_name, file.flags, file.in_new);
     if (!info) continue;  // removed by another process this instant; gone next scan
     index.emplace(uid, KnownFile{file.file_name, file.in_new});
+    folder_usage.bytes += info->size;
+    folder_usage.messages += 1;
     scan.value.messages.push_back(std::move(*info));
   }
   index_[folder_path] = std::move(index);
+  // The exact count for this folder: corrects what other programs changed by hand.
+  sync_generation_locked();
+  if (cache_->usage_valid) cache_->usage[folder_path] = folder_usage;
   return scan;
 }
 
@@ -410,8 +516,15 @@ StoreResult Mailbox::expunge(std::string_view folder, std::uint32_t uid) {
     if (!file.ok()) return file;
     directory = path.value / subdir(file.value.in_new);
     const fs::path target = directory / file.value.file_name;
+    struct stat info {};
+    const bool sized = ::stat(target.c_str(), &info) == 0;
     if (::unlink(target.c_str()) == 0) {
       removed = true;
+      const std::optional<std::uint64_t> size =
+          sized ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(info.st_size))
+                : size_from_basename(parse_message_file_name(file.value.file_name).basename);
+      sync_generation_locked();
+      adjust_usage_locked(path.value, -static_cast<std::int64_t>(size.value_or(0)), -1);
       break;
     }
     if (errno != ENOENT) return failure<int>(StoreStatus::IoError, errno_text("unlink", target));
@@ -419,10 +532,11 @@ StoreResult Mailbox::expunge(std::string_view folder, std::uint32_t uid) {
   if (!removed) return failure<int>(StoreStatus::NoSuchMessage, fmt::format("uid {} vanished", uid));
   index_[path.value].erase(uid);
 
-  LoadedUidList loaded = load_uid_list(path.value);
-  if (!loaded.error.empty()) return failure<int>(StoreStatus::IoError, loaded.error);
-  loaded.list.basenames.erase(uid);
-  if (IoResult saved = save_uid_list(path.value, loaded.list); !saved.ok()) {
+  bump_generation_locked();
+  StoreValue<FolderUids*> uids = uids_locked(path.value);
+  if (!uids.ok()) return uids;
+  if (uids.value->list.basenames.erase(uid) != 0) uids.value->needs_rewrite = true;
+  if (IoResult saved = persist_uids_locked(path.value, *uids.value, {}); !saved.ok()) {
     return failure<int>(StoreStatus::IoError, saved.error);
   }
   // So that a POP3 DELE confirmed at QUIT does not come back after a crash.
@@ -500,8 +614,9 @@ DeliveryResult Mailbox::add_message(std::string_view folder, std::string_view by
     fill_quota_refusal(refused, quota_, usage.value, size);
     return refused;
   }
-  LoadedUidList loaded = load_uid_list(folder_path);
-  if (!loaded.error.empty()) return abandon(StoreStatus::IoError, loaded.error);
+  StoreValue<FolderUids*> uids = uids_locked(folder_path);
+  if (!uids.ok()) return abandon(uids.status, uids.error);
+  FolderUids& folder_uids = *uids.value;
 
   const bool in_new = flags.empty();
   const std::string file_name = in_new ? basename : cur_file_name(basename, flags);
@@ -509,9 +624,9 @@ DeliveryResult Mailbox::add_message(std::string_view folder, std::string_view by
   const fs::path target = directory / file_name;
   if (::rename(temporary.c_str(), target.c_str()) != 0) return abandon(StoreStatus::IoError, errno_text("rename", temporary));
 
-  const std::uint32_t uid = loaded.list.next_uid++;
-  loaded.list.basenames.emplace(uid, basename);
-  IoResult durable = save_uid_list(folder_path, loaded.list);
+  const std::uint32_t uid = folder_uids.list.next_uid++;
+  folder_uids.list.basenames.emplace(uid, basename);
+  IoResult durable = persist_uids_locked(folder_path, folder_uids, {{uid, basename}});
   if (durable.ok()) durable = fsync_directory(directory);
   if (!durable.ok()) {
     // Not durable means not stored: take it back so no reader keeps a message the SMTP
@@ -520,11 +635,13 @@ DeliveryResult Mailbox::add_message(std::string_view folder, std::string_view by
     return delivery_failure(StoreStatus::IoError, durable.error);
   }
   index_[folder_path][uid] = KnownFile{file_name, in_new};
+  bump_generation_locked();  // after usage_locked() above synced, so this keeps the cache
+  adjust_usage_locked(folder_path, static_cast<std::int64_t>(size), 1);
 
   DeliveryResult stored;
   stored.status = StoreStatus::Ok;
   stored.uid = uid;
-  stored.uidvalidity = loaded.list.uidvalidity;
+  stored.uidvalidity = folder_uids.list.uidvalidity;
   stored.basename = basename;
   stored.path = target;
   stored.usage = usage.value;

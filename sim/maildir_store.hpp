@@ -29,10 +29,22 @@
 // file sizes. Flag letters follow the Maildir spec: D draft, F flagged, P passed,
 // R replied, S seen, T trashed; lower-case letters are kept as Dovecot keywords.
 // A message in new/ is IMAP \Recent; take_recent() or any flag change moves it to cur/.
-// Left out: Maildir++ "maildirsize" quota cache (usage is computed by scanning), keywords
-// files, hard-link COPY, and folder subscriptions (the IMAP layer keeps those).
+// Cost: a delivery is O(1) in the mailbox size: no directory listing, one appended line
+// plus fsync for the UID list (see maildir_uidlist.hpp), usage from a cache.
+// - Usage (bytes, messages) is cached per folder: one full scan at first use, then updated
+//   by deliver/append/copy/expunge/delete_folder. The cache outlives Mailbox objects (the
+//   MaildirStore keeps it per Maildir). Another mailflow process sharing the Maildir bumps
+//   a change counter in mailflow.lock, which makes us rescan, so quota holds across our
+//   processes too. Staleness window: files another *program* adds or removes by hand are
+//   counted only when list()/status()/take_recent() next scan that folder (or, for other
+//   folders, at the next full rescan); quota is exact for everything mailflow stores.
+// - The UID list of a folder is cached too, and revalidated by stat() (identity, size,
+//   times) under the lock before use, so changes by other processes are always seen.
+// Left out: Maildir++ "maildirsize" file, keywords files, hard-link COPY, and folder
+// subscriptions (the IMAP layer keeps those).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -45,6 +57,7 @@
 #include <vector>
 
 #include "sim/maildir_io.hpp"
+#include "sim/maildir_uidlist.hpp"
 #include "sim/world.hpp"
 
 namespace mailflow::sim {
@@ -115,6 +128,15 @@ struct DeliveryResult {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
+// Cost counters for tests and diagnostics (not timed, just counted).
+struct StoreStats {
+  std::atomic<std::uint64_t> folder_scans{0};      // listings of one folder's new/ + cur/
+  std::atomic<std::uint64_t> usage_scans{0};       // full listings of every folder for usage
+  std::atomic<std::uint64_t> uidlist_loads{0};     // whole mailflow-uidlist files read
+  std::atomic<std::uint64_t> uidlist_rewrites{0};  // whole mailflow-uidlist files written
+  std::atomic<std::uint64_t> uidlist_appends{0};   // appended record lines (batches)
+};
+
 // One user's Maildir. Every method is thread-safe and takes a folder name as a client
 // would give it ("INBOX", "Sent", "Archive.2024"); unsafe names get InvalidName.
 class Mailbox {
@@ -125,7 +147,10 @@ class Mailbox {
     OpenKey() = default;
   };
   // Creates the Maildir and default folders; throws std::filesystem::filesystem_error.
-  Mailbox(OpenKey, std::string address, std::filesystem::path maildir, Quota quota);
+  // State that outlives one Mailbox object (usage and UID list caches); defined below.
+  struct Cache;
+  Mailbox(OpenKey, std::string address, std::filesystem::path maildir, Quota quota,
+          std::shared_ptr<Cache> cache = nullptr);
   Mailbox(const Mailbox&) = delete;
   Mailbox& operator=(const Mailbox&) = delete;
 
@@ -134,6 +159,7 @@ class Mailbox {
   Quota quota() const;
   void set_quota(const Quota& quota);  // scenarios shrink a mailbox live
   StoreValue<MailboxUsage> usage() const;
+  const StoreStats& stats() const { return stats_; }
 
   // --- adding messages -------------------------------------------------------------
   // SMTP delivery: into new/ (recent, no flags). internal_date defaults to now.
@@ -197,6 +223,17 @@ class Mailbox {
   StoreValue<std::filesystem::path> existing_folder_path(std::string_view folder) const;
   StoreValue<FolderScan> scan_locked(const std::filesystem::path& folder_path);
   StoreValue<MailboxUsage> usage_locked() const;
+  // The folder's UID list from the cache, reloaded when the file changed on disk.
+  struct FolderUids;
+  StoreValue<FolderUids*> uids_locked(const std::filesystem::path& folder_path) const;
+  // Writes `added` (already in uids.list): appended, or a full rewrite if needed.
+  maildir::IoResult persist_uids_locked(const std::filesystem::path& folder_path, FolderUids& uids,
+                                        const std::map<std::uint32_t, std::string>& added) const;
+  void adjust_usage_locked(const std::filesystem::path& folder_path, std::int64_t bytes,
+                           std::int64_t messages) const;
+  // The change counter in mailflow.lock: another process changed usage when it moved.
+  void sync_generation_locked() const;
+  void bump_generation_locked() const;
   StoreValue<KnownFile> find_locked(const std::filesystem::path& folder_path, std::uint32_t uid,
                                     bool rescan);
   StoreValue<OpenedMessage> open_locked(const std::filesystem::path& folder_path, std::uint32_t uid);
@@ -216,6 +253,22 @@ class Mailbox {
   // What the last scan saw, per folder path: lets read() and flag changes find a file
   // without a directory listing. A miss (another process renamed it) triggers a rescan.
   std::map<std::filesystem::path, FolderIndex> index_;  // guarded by mutex_
+  std::shared_ptr<Cache> cache_;                        // guarded by mutex_
+  mutable StoreStats stats_;
+};
+
+struct Mailbox::FolderUids {
+  maildir::UidList list;
+  maildir::UidListStamp stamp;  // the file as this list last saw it
+  bool needs_rewrite = false;   // created, torn tail, or records removed
+};
+
+struct Mailbox::Cache {
+  std::map<std::filesystem::path, FolderUids> uids;
+  bool usage_valid = false;
+  std::map<std::filesystem::path, MailboxUsage> usage;  // per folder path
+  bool generation_known = false;
+  std::uint64_t generation = 0;
 };
 
 // The store: maps addresses to Maildirs under one root and hands out shared Mailboxes.
@@ -237,6 +290,9 @@ class MaildirStore {
   const std::filesystem::path root_;
   std::mutex mutex_;
   std::map<std::filesystem::path, std::weak_ptr<Mailbox>> open_;  // guarded by mutex_
+  // Per Maildir, kept while the store lives: the MX opens a mailbox per delivery, and the
+  // caches must survive that. Plain data (no descriptors); bounded by the user table.
+  std::map<std::filesystem::path, std::shared_ptr<Mailbox::Cache>> caches_;  // guarded by mutex_
 };
 
 }  // namespace mailflow::sim

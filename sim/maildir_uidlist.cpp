@@ -4,7 +4,13 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cerrno>
+#include <cstring>
 #include <set>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -62,7 +68,8 @@ std::string serialize_uid_list(const UidList& list) {
   return text;
 }
 
-std::optional<UidList> parse_uid_list(std::string_view text) {
+std::optional<UidList> parse_uid_list(std::string_view text, bool* torn) {
+  if (torn) *torn = false;
   const std::string_view header = next_line(text);
   UidList list;
   if (header.size() < 2 || header.substr(0, 2) != fmt::format("{} ", kUidListVersion)) return std::nullopt;
@@ -75,6 +82,17 @@ std::optional<UidList> parse_uid_list(std::string_view text) {
 
   std::set<std::string_view> seen_basenames;
   while (!text.empty()) {
+    if (text.find('\n') == std::string_view::npos) {
+      // An append interrupted by a crash: not a record. Its UID digits (maybe truncated,
+      // so never above the real one) still count for next_uid, conservatively.
+      if (torn) *torn = true;
+      std::size_t digits = 0;
+      while (digits < text.size() && digits < 10 && text[digits] >= '0' && text[digits] <= '9') ++digits;
+      std::uint64_t uid = 0;
+      for (std::size_t i = 0; i < digits; ++i) uid = uid * 10 + static_cast<std::uint64_t>(text[i] - '0');
+      if (uid != 0 && uid < 0xffffffffULL && uid >= list.next_uid) list.next_uid = static_cast<std::uint32_t>(uid + 1);
+      break;
+    }
     const std::string_view line = next_line(text);
     const std::size_t space = line.find(' ');
     if (space == std::string_view::npos) continue;
@@ -92,18 +110,58 @@ LoadedUidList load_uid_list(const std::filesystem::path& folder) {
   LoadedUidList loaded;
   std::optional<std::string> text = read_small_file(folder / kUidListFileName, loaded.error);
   if (!loaded.error.empty()) return loaded;
-  std::optional<UidList> parsed = text ? parse_uid_list(*text) : std::nullopt;
+  std::optional<UidList> parsed = text ? parse_uid_list(*text, &loaded.torn) : std::nullopt;
   if (parsed) {
     loaded.list = std::move(*parsed);
   } else {
     loaded.list = new_uid_list();
     loaded.created = true;
+    loaded.torn = false;
   }
   return loaded;
 }
 
 IoResult save_uid_list(const std::filesystem::path& folder, const UidList& list) {
   return replace_file_atomically(folder / kUidListFileName, serialize_uid_list(list));
+}
+
+UidListStamp stamp_uid_list(const std::filesystem::path& folder) {
+  UidListStamp stamp;
+  struct stat info {};
+  if (::stat((folder / kUidListFileName).c_str(), &info) != 0) return stamp;
+  stamp.exists = true;
+  stamp.dev = info.st_dev;
+  stamp.ino = info.st_ino;
+  stamp.size = static_cast<unsigned long long>(info.st_size);
+  stamp.mtime_ns = static_cast<long long>(info.st_mtim.tv_sec) * 1000000000LL + info.st_mtim.tv_nsec;
+  stamp.ctime_ns = static_cast<long long>(info.st_ctim.tv_sec) * 1000000000LL + info.st_ctim.tv_nsec;
+  return stamp;
+}
+
+IoResult append_uid_records(const std::filesystem::path& folder,
+                            const std::map<std::uint32_t, std::string>& records) {
+  const std::filesystem::path path = folder / kUidListFileName;
+  std::string text;
+  for (const auto& [uid, basename] : records) text += fmt::format("{} {}\n", uid, basename);
+  // No O_CREAT: appending to a missing list would lose its header (UIDVALIDITY).
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+  if (!fd.valid()) return {fmt::format("open {}: {}", path.string(), std::strerror(errno))};
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return {fmt::format("write {}: {}", path.string(), std::strerror(errno))};
+    }
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  int rc;
+  do {
+    rc = ::fsync(fd.get());
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return {fmt::format("fsync {}: {}", path.string(), std::strerror(errno))};
+  if (::close(fd.release()) != 0) return {fmt::format("close {}: {}", path.string(), std::strerror(errno))};
+  return {};
 }
 
 }  // namespace mailflow::sim::maildir

@@ -7,7 +7,13 @@
 //   <uid> <basename>
 //   ...
 // The basename is the message file name before ":2,", so flag changes (renames) keep the
-// key. Replaced atomically on every change (write temporary, fsync, rename).
+// key. A new record is appended (one line plus fsync of the file, O(1) per delivery);
+// the whole file is replaced atomically (write temporary, fsync, rename) when records go
+// away (expunge, a scan retiring vanished files), when it is created, or after a crash left
+// a torn tail. So the header's N may lag behind appended records: the next UID is
+// max(N, highest uid + 1). A last line without its newline is an interrupted append: it
+// is ignored (its message, if its file exists, gets a UID at the next scan) and never
+// glued to the next append, because the file is rewritten before anything is appended.
 #pragma once
 
 #include <cstdint>
@@ -46,7 +52,19 @@ std::string serialize_uid_list(const UidList& list);
 // nullopt when the header is unreadable. Malformed or duplicate record lines are
 // skipped (their messages get new UIDs at the next scan), and next_uid is raised above
 // every UID present so a damaged file can never cause a UID to be reused.
-std::optional<UidList> parse_uid_list(std::string_view text);
+// A last record line without '\n' is torn: skipped, `torn` set, and next_uid still
+// raised above the UID digits it starts with (never reuse a UID that may have been seen).
+std::optional<UidList> parse_uid_list(std::string_view text, bool* torn = nullptr);
+
+// What the file looked like (identity, size, times): a changed stamp means another
+// process (or Mailbox object) changed the list, so a cached copy must be reloaded.
+struct UidListStamp {
+  bool exists = false;
+  unsigned long long dev = 0, ino = 0, size = 0;
+  long long mtime_ns = 0, ctime_ns = 0;
+  bool operator==(const UidListStamp&) const = default;
+};
+UidListStamp stamp_uid_list(const std::filesystem::path& folder);
 
 // Loads <folder>/mailflow-uidlist. A missing file is a new list (`created` set); an
 // unreadable header also starts a new list with a new UIDVALIDITY, which is exactly
@@ -54,9 +72,13 @@ std::optional<UidList> parse_uid_list(std::string_view text);
 struct LoadedUidList {
   UidList list;
   bool created = false;
+  bool torn = false;  // the file ends in an incomplete record: rewrite before appending
   std::string error;  // I/O failure reading it; `list` is then not to be trusted
 };
 LoadedUidList load_uid_list(const std::filesystem::path& folder);
 IoResult save_uid_list(const std::filesystem::path& folder, const UidList& list);
+// Appends "<uid> <basename>\n" records to an existing, untorn list and fsyncs it.
+IoResult append_uid_records(const std::filesystem::path& folder,
+                            const std::map<std::uint32_t, std::string>& records);
 
 }  // namespace mailflow::sim::maildir

@@ -487,3 +487,168 @@ TEST(MaildirNames, FlagsAreSortedLettersAndFileNamesSplitAtInfo) {
 
 }  // namespace
 }  // namespace mailflow::sim
+
+namespace mailflow::sim {
+namespace {
+
+class MaildirCostTest : public MaildirStoreTest {};
+
+TEST_F(MaildirCostTest, FiveHundredDeliveriesListNoFolderAndRewriteTheUidListAtMostTwice) {
+  auto bob = open_bob();
+  for (int i = 0; i < 500; ++i) ASSERT_TRUE(bob->deliver("INBOX", "X-Seq: " + std::to_string(i) + "\r\n\r\nhi\r\n").stored());
+  const StoreStats& stats = bob->stats();
+  EXPECT_EQ(stats.folder_scans.load(), 0u);
+  EXPECT_LE(stats.usage_scans.load(), 1u);  // the first use only
+  EXPECT_LE(stats.uidlist_rewrites.load(), 2u);
+  EXPECT_LE(stats.uidlist_loads.load(), 1u);
+  EXPECT_GE(stats.uidlist_appends.load(), 498u);
+  // The MX opens the mailbox per delivery: the caches survive that.
+  bob.reset();
+  bob = open_bob();
+  ASSERT_TRUE(bob->deliver("INBOX", "one more\r\n").stored());
+  EXPECT_EQ(bob->stats().usage_scans.load(), 0u);
+  EXPECT_EQ(bob->stats().folder_scans.load(), 0u);
+  EXPECT_EQ(bob->stats().uidlist_rewrites.load(), 0u);
+  EXPECT_EQ(bob->list("INBOX").value.size(), 501u);
+}
+
+TEST_F(MaildirCostTest, UidsPersistAcrossReopenAfterAppends) {
+  auto bob = open_bob();
+  std::vector<std::string> basenames;
+  for (int i = 0; i < 5; ++i) basenames.push_back(bob->deliver("INBOX", "m" + std::to_string(i)).basename);
+  const std::string uidlist = slurp(bob_dir() / "mailflow-uidlist");
+  EXPECT_NE(uidlist.find("\n5 " + basenames[4] + "\n"), std::string::npos) << uidlist;
+  const std::uint32_t validity = bob->status("INBOX").value.uidvalidity;
+
+  bob = reopen_bob(bob);
+  const auto listed = bob->list("INBOX").value;
+  ASSERT_EQ(listed.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(listed[i].uid, i + 1);
+    EXPECT_EQ(listed[i].basename, basenames[i]);
+  }
+  EXPECT_EQ(bob->status("INBOX").value.uidvalidity, validity);
+  EXPECT_EQ(bob->status("INBOX").value.uidnext, 6u);
+  EXPECT_EQ(bob->deliver("INBOX", "six").uid, 6u);
+  // A second Mailbox object for the same Maildir (another process) sees the appended UID.
+  MaildirStore other(root_);
+  auto bob2 = other.open("bob@beta.test", Quota{});
+  EXPECT_EQ(bob2->deliver("INBOX", "seven").uid, 7u);
+  EXPECT_EQ(bob->deliver("INBOX", "eight").uid, 8u);
+  EXPECT_EQ(bob->usage().value.messages, 8u);
+}
+
+TEST_F(MaildirCostTest, TornUidListTailIsIgnoredAndNeverGluedToTheNextRecord) {
+  auto bob = open_bob();
+  const auto first = bob->deliver("INBOX", "first");
+  const auto second = bob->deliver("INBOX", "second");
+  ASSERT_EQ(second.uid, 2u);
+  bob.reset();
+  // A crash in the middle of appending UID 3 for a message whose file made it to new/.
+  write_file(bob_dir() / "new" / "1700000009.torn.example", "third");
+  {
+    std::ofstream out(bob_dir() / "mailflow-uidlist", std::ios::binary | std::ios::app);
+    out << "3 1700000009.to";
+  }
+  bob = reopen_bob(bob);
+  // The torn record is not a UID (its basename is wrong); the real file gets a fresh UID
+  // above the torn digits, and the next append is a record of its own.
+  const auto delivered = bob->deliver("INBOX", "fourth");
+  ASSERT_TRUE(delivered.stored());
+  EXPECT_GE(delivered.uid, 4u);
+  const std::string uidlist = slurp(bob_dir() / "mailflow-uidlist");
+  EXPECT_EQ(uidlist.find("1700000009.to\n"), std::string::npos) << uidlist;
+  EXPECT_EQ(uidlist.back(), '\n');
+
+  bob = reopen_bob(bob);
+  const auto listed = bob->list("INBOX").value;
+  ASSERT_EQ(listed.size(), 4u);
+  std::set<std::uint32_t> uids;
+  for (const MessageInfo& m : listed) uids.insert(m.uid);
+  EXPECT_EQ(uids.size(), 4u);
+  EXPECT_EQ(listed[0].uid, first.uid);
+  EXPECT_EQ(listed[1].uid, second.uid);
+  EXPECT_EQ(bob->read("INBOX", delivered.uid).value, "fourth");
+  std::uint32_t torn_uid = 0;
+  for (const MessageInfo& m : listed) {
+    if (m.basename == "1700000009.torn.example") torn_uid = m.uid;
+  }
+  EXPECT_GT(torn_uid, 3u);
+  EXPECT_NE(torn_uid, delivered.uid);
+
+  // Stable once more after another restart.
+  bob = reopen_bob(bob);
+  const auto again = bob->list("INBOX").value;
+  ASSERT_EQ(again.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(again[i].uid, listed[i].uid);
+}
+
+TEST(MaildirUidListTorn, ParserSkipsALastLineWithoutNewline) {
+  bool torn = false;
+  const auto parsed = maildir::parse_uid_list("1 V5 N2\n1 a.host\n2 b.host\n3 c.ho", &torn);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_TRUE(torn);
+  EXPECT_EQ(parsed->basenames.size(), 2u);
+  EXPECT_EQ(parsed->next_uid, 4u);
+  EXPECT_EQ(parsed->uidvalidity, 5u);
+  const auto whole = maildir::parse_uid_list("1 V5 N9\n1 a.host\n", &torn);
+  EXPECT_FALSE(torn);
+  EXPECT_EQ(whole->next_uid, 9u);  // a header ahead of the records never goes backwards
+}
+
+TEST_F(MaildirCostTest, UsageStaysRightAfterDeliverExpungeAndDelete) {
+  auto bob = open_bob();
+  ASSERT_TRUE(bob->deliver("INBOX", std::string(100, 'a')).stored());
+  ASSERT_TRUE(bob->deliver("INBOX", std::string(50, 'b')).stored());
+  ASSERT_TRUE(bob->append("Sent", std::string(30, 'c'), "S").stored());
+  ASSERT_TRUE(bob->copy("INBOX", 1, "Trash").stored());
+  EXPECT_EQ(bob->usage().value.bytes, 280u);
+  EXPECT_EQ(bob->usage().value.messages, 4u);
+  ASSERT_TRUE(bob->expunge("INBOX", 2).ok());
+  EXPECT_EQ(bob->usage().value.bytes, 230u);
+  EXPECT_EQ(bob->usage().value.messages, 3u);
+  ASSERT_TRUE(bob->delete_folder("Trash").ok());
+  EXPECT_EQ(bob->usage().value.bytes, 130u);
+  EXPECT_EQ(bob->usage().value.messages, 2u);
+  // Quota uses the cache: 130 + 100 > 200 is refused, 130 + 70 fits.
+  bob->set_quota(Quota{.bytes = 200, .messages = 0, .temporary = true});
+  EXPECT_EQ(bob->deliver("INBOX", std::string(100, 'd')).status, StoreStatus::QuotaExceeded);
+  EXPECT_TRUE(bob->deliver("INBOX", std::string(70, 'e')).stored());
+  EXPECT_EQ(bob->usage().value.bytes, 200u);
+  // Another mailflow process delivering is seen at once (change counter in the lock file).
+  {
+    MaildirStore other(root_);
+    auto bob2 = other.open("bob@beta.test", Quota{});
+    ASSERT_TRUE(bob2->deliver("Drafts", "x").stored());
+  }
+  EXPECT_EQ(bob->usage().value.bytes, 201u);
+  // A restart recomputes the same numbers from disk.
+  bob = reopen_bob(bob);
+  EXPECT_EQ(bob->usage().value.bytes, 201u);
+  EXPECT_EQ(bob->usage().value.messages, 4u);
+}
+
+TEST_F(MaildirCostTest, FileDroppedInByHandGetsAUidAndCountsAtTheNextList) {
+  auto bob = open_bob();
+  ASSERT_EQ(bob->deliver("INBOX", "ours").uid, 1u);
+  EXPECT_EQ(bob->usage().value.messages, 1u);
+  write_file(bob_dir() / "new" / "1700000003.hand.example", "by hand");
+  // Documented staleness: usage lags a hand-dropped file until the folder is next scanned.
+  const auto listed = bob->list("INBOX").value;
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[1].uid, 2u);
+  EXPECT_EQ(listed[1].basename, "1700000003.hand.example");
+  EXPECT_EQ(bob->usage().value.messages, 2u);
+  EXPECT_EQ(bob->usage().value.bytes, 4u + 7u);
+  // Deliveries after it continue above it, and the UIDs hold across a restart.
+  EXPECT_EQ(bob->deliver("INBOX", "next").uid, 3u);
+  bob = reopen_bob(bob);
+  const auto again = bob->list("INBOX").value;
+  ASSERT_EQ(again.size(), 3u);
+  EXPECT_EQ(again[1].basename, "1700000003.hand.example");
+  EXPECT_EQ(again[1].uid, 2u);
+  EXPECT_EQ(again[2].uid, 3u);
+}
+
+}  // namespace
+}  // namespace mailflow::sim

@@ -10,6 +10,7 @@
 #include "servers/smtp/message_headers.hpp"
 #include "servers/smtp/smtp_address.hpp"
 #include "servers/smtp/smtp_codes.hpp"
+#include "sim/ascii.hpp"
 
 namespace mailflow {
 
@@ -22,16 +23,11 @@ namespace {
 // visualizer can follow one letter from the sender's desk to the recipient's screen.
 constexpr std::string_view kJourneyHeader = "X-Mailflow-Journey";
 
-bool same_text(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // Compares every byte whatever the first difference, so timing says nothing of a password.
 bool constant_time_equal(std::string_view a, std::string_view b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % std::max<std::size_t>(b.size(), 1)]);
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   return diff == 0;
 }
 
@@ -60,9 +56,9 @@ bool LabMail::serves_domain(const std::string& host, const std::string& domain) 
   if (d->mx.empty()) {
     // RFC 5321 §5.1: without MX records the domain's own address is its mail host, so
     // the host named like the domain (the one its A record points to) receives for it.
-    return same_text(host, domain);
+    return sim::ascii_iequals(host, domain);
   }
-  return std::any_of(d->mx.begin(), d->mx.end(), [&](const auto& mx) { return same_text(mx.host, host); });
+  return std::any_of(d->mx.begin(), d->mx.end(), [&](const auto& mx) { return sim::ascii_iequals(mx.host, host); });
 }
 
 std::optional<smtp::SmtpReply> LabMail::check_local_recipient(const std::string& host, const std::string& recipient) {

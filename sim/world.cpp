@@ -3,6 +3,8 @@
 // `mailflow serve` prints.
 #include "sim/world.hpp"
 
+#include "sim/ascii.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -36,14 +38,6 @@ const ServiceInfo& info(Service s) {
     if (row.service == s) return row;
   }
   return kServiceTable.front();  // unreachable for a valid enum value
-}
-
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 Host make_host(std::string name, std::string domain, std::string address,

@@ -1,19 +1,14 @@
 // DnsName: parsing, presentation and case-insensitive comparison of domain names.
 #include "servers/dns/dns_name.hpp"
 
+#include "sim/ascii.hpp"
+
 #include <algorithm>
 
 namespace mailflow::dns {
-namespace {
+using sim::ascii_lower;
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-}  // namespace
-
-bool labels_equal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
-}
+bool labels_equal(std::string_view a, std::string_view b) { return sim::ascii_iequals(a, b); }
 
 std::optional<DnsName> DnsName::from_labels(std::vector<std::string> labels) {
   std::size_t length = 1;

@@ -3,6 +3,8 @@
 // parser. See smtp_client.hpp for the RFCs and what is left out.
 #include "servers/smtp/smtp_client.hpp"
 
+#include "sim/ascii.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -37,12 +39,7 @@ struct LinkFailure : std::runtime_error {
   AttemptOutcome outcome;
 };
 
-char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_upper(x) == ascii_upper(y); });
-}
+using sim::ascii_iequals;
 
 bool has_8bit(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
@@ -568,9 +565,9 @@ ServerExtensions parse_ehlo_reply(const SmtpReply& reply) {
     std::string_view keyword = line.substr(0, space);
     std::string_view params = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
     for (const auto& known : kKeywordFlags) {
-      if (iequals(keyword, known.keyword)) extensions.*known.flag = true;
+      if (ascii_iequals(keyword, known.keyword)) extensions.*known.flag = true;
     }
-    if (iequals(keyword, "SIZE")) {
+    if (ascii_iequals(keyword, "SIZE")) {
       // RFC 1870 §4: "SIZE" [SP 1*DIGIT]; absent or 0: no fixed maximum.
       std::uint64_t limit = 0;
       auto [end, ec] = std::from_chars(params.data(), params.data() + params.size(), limit);

@@ -10,6 +10,7 @@
 #include "servers/smtp/smtp_codes.hpp"
 #include "servers/smtp/smtp_data.hpp"
 #include "servers/smtp/smtp_session.hpp"
+#include "sim/ascii.hpp"
 
 namespace mailflow::smtp {
 
@@ -17,11 +18,7 @@ using namespace mailflow::net;
 
 namespace {
 
-bool ascii_iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using sim::ascii_iequals;
 
 std::string first_word(std::string_view text) { return std::string(text.substr(0, text.find(' '))); }
 

@@ -94,6 +94,7 @@ Lab::Lab(sim::World world, LabOptions options)
 
 Lab::~Lab() {
   stop();
+  if (durable_writes_) durable_writes_->join();
   io_.restart();
   io_.poll();  // let the sessions see their sockets closed and release themselves
   bus_.flush();
@@ -168,6 +169,9 @@ void Lab::start_smtp() {
     throw LabError(fmt::format("cannot create the lab CA in {}: {}", (options_.state_dir / "tls").string(), e.what()));
   }
   mail_ = std::make_unique<LabMail>(world_, *store_, *clock_, &bus_);
+  if (options_.durable_write_threads > 0) {
+    durable_writes_ = std::make_unique<net::asio::thread_pool>(options_.durable_write_threads);
+  }
   auto dns = dns_endpoint();
   net::TlsClientOptions client_options;
   client_options.ca_file = ca_->ca_file();
@@ -228,6 +232,7 @@ void Lab::start_smtp() {
       config.limits = options_.smtp_limits;
       config.allow_plaintext_auth = options_.allow_plaintext_auth;
       config.tls = server_tls;
+      config.durable_writes = durable_writes_.get();
       auto server = std::make_unique<smtp::SmtpServer>(io_, config, *mail_, &bus_);
       try {
         server->start();

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/thread_pool.hpp>
 #include <nlohmann/json.hpp>
 
 #include "servers/dns/dns_server.hpp"
@@ -40,6 +41,10 @@ struct LabOptions {
   // Lets SMTP clients use AUTH PLAIN/LOGIN without TLS first (RFC 4954 §4 says a server
   // should refuse that): only for a demo of why it is a bad idea.
   bool allow_plaintext_auth = false;
+  // Threads that run durable writes (Maildir delivery, queue enqueue) for the SMTP
+  // sessions: fsync-bound, not CPU-bound, so more than the cores; concurrent writes share
+  // group-commit passes (sim/group_sync.hpp).
+  std::size_t durable_write_threads = 16;
   smtp::ClientTimeouts relay_timeouts{std::chrono::seconds(5), std::chrono::seconds(30), std::chrono::seconds(30),
                                       std::chrono::seconds(30), std::chrono::seconds(60), std::chrono::seconds(60)};
 };
@@ -96,6 +101,9 @@ class Lab {
   std::vector<std::unique_ptr<sim::MailQueue>> queues_;
   std::vector<std::unique_ptr<smtp::MailRelay>> relays_;
   std::vector<std::unique_ptr<smtp::SmtpServer>> smtp_servers_;
+  // Joined in ~Lab before the io_context's last poll, so every write finishes and its
+  // session sees the result.
+  std::unique_ptr<net::asio::thread_pool> durable_writes_;
 
   void start_dns();
   void start_smtp();

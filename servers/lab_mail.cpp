@@ -72,7 +72,7 @@ std::optional<smtp::SmtpReply> LabMail::check_local_recipient(const std::string&
     return make_reply(replies::UserUnknown, fmt::format("<{}>: Recipient address rejected: User unknown", recipient));
   }
   auto mailbox = store_.open(user->address, user->quota);
-  auto usage = mailbox->usage();
+  auto usage = mailbox->usage_estimate();  // deliver() checks exactly under the lock
   const auto& quota = user->quota;
   bool full = usage.ok() && ((quota.bytes && usage.value.bytes >= quota.bytes) ||
                              (quota.messages && usage.value.messages >= quota.messages));

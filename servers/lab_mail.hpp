@@ -3,6 +3,7 @@
 // put accepted mail on their own queue, from which their MailRelay delivers it through DNS.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,7 +46,7 @@ class LabMail : public smtp::SmtpServices {
   const sim::Clock& clock_;
   sim::EventBus* bus_;
   std::map<std::string, smtp::MailRelay*> relays_;
-  std::uint64_t journeys_ = 0;
+  std::atomic<std::uint64_t> journeys_{0};  // accept() runs on several threads
 };
 
 }  // namespace mailflow

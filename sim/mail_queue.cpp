@@ -166,6 +166,7 @@ fs::path MailQueue::envelope_path(const std::string& id) const {
 }
 
 std::string MailQueue::next_id(system_clock::time_point arrival) {
+  std::lock_guard lock(id_mutex_);
   // Time and sequence make ids sort by arrival and read well in a trace; the random tail
   // keeps a restarted process (sequence back at 1) from reusing an id in the same
   // second. A collision that still happens is caught by O_EXCL and retried.
@@ -193,9 +194,7 @@ StoreValue<QueueEntry> MailQueue::enqueue(std::string sender, std::vector<std::s
   entry.received_from = std::move(received_from);
   entry.size = message.size();
 
-  std::lock_guard lock(mutex_);
-  // GROUP COMMIT: this block becomes stage() (writes without fsync) plus a wait for the
-  // committer's batch flush; see mail_queue.hpp.
+  std::shared_lock lock(mutex_);
   maildir::IoResult written{"no free queue id"};
   for (int attempt = 0; attempt < kMaxIdAttempts; ++attempt) {
     entry.id = next_id(arrival);
@@ -211,8 +210,12 @@ StoreValue<QueueEntry> MailQueue::enqueue(std::string sender, std::vector<std::s
   }
   entry.journey = journey.empty() ? entry.id : std::move(journey);
 
-  maildir::IoResult committed = maildir::fsync_directory(messages_dir_);
-  if (committed.ok()) committed = maildir::replace_file_atomically(envelope_path(entry.id), envelope_text(entry));
+  // The message's name must be durable before the envelope (the commit record) is.
+  maildir::IoResult committed = sync_.wait(sync_.enlist({messages_dir_}));
+  if (committed.ok()) {
+    committed = maildir::replace_file_atomically(envelope_path(entry.id), envelope_text(entry), maildir::FsyncBy::Caller);
+  }
+  if (committed.ok()) committed = sync_.wait(sync_.enlist({envelopes_dir_}));
   if (!committed.ok()) {
     // Not queued: take the message back so that nothing of it remains (RELIABILITY.md
     // invariant 4: a message answered 4xx appears nowhere).
@@ -328,27 +331,28 @@ std::vector<QueueEntry> MailQueue::load_locked(QueueLoadReport& report) {
 StoreResult MailQueue::update(const QueueEntry& entry) {
   if (!is_valid_queue_id(entry.id)) return {StoreStatus::NoSuchMessage, "invalid queue id"};
   if (entry.recipients.empty()) return {StoreStatus::IoError, "an entry needs at least one recipient"};
-  std::lock_guard lock(mutex_);
+  std::shared_lock lock(mutex_);
   std::error_code ec;
   if (!fs::exists(envelope_path(entry.id), ec)) return {StoreStatus::NoSuchMessage, "not queued: " + entry.id};
-  const auto written = maildir::replace_file_atomically(envelope_path(entry.id), envelope_text(entry));
+  auto written = maildir::replace_file_atomically(envelope_path(entry.id), envelope_text(entry), maildir::FsyncBy::Caller);
+  if (written.ok()) written = sync_.wait(sync_.enlist({envelopes_dir_}));
   if (!written.ok()) return io_error(written.error);
   return {};
 }
 
 StoreResult MailQueue::remove(const std::string& id) {
   if (!is_valid_queue_id(id)) return {StoreStatus::NoSuchMessage, "invalid queue id"};
-  std::lock_guard lock(mutex_);
+  std::shared_lock lock(mutex_);
   if (::unlink(envelope_path(id).c_str()) != 0) {
     if (errno == ENOENT) return {StoreStatus::NoSuchMessage, "not queued: " + id};
     return io_error(fmt::format("unlink {}: {}", envelope_path(id).string(), std::strerror(errno)));
   }
   // The entry is gone once env/ is synced; the message file is only garbage after that.
-  if (auto synced = maildir::fsync_directory(envelopes_dir_); !synced.ok()) return io_error(synced.error);
+  if (auto synced = sync_.wait(sync_.enlist({envelopes_dir_})); !synced.ok()) return io_error(synced.error);
   if (::unlink(message_path(id).c_str()) != 0 && errno != ENOENT) {
     return io_error(fmt::format("unlink {}: {}", message_path(id).string(), std::strerror(errno)));
   }
-  if (auto synced = maildir::fsync_directory(messages_dir_); !synced.ok()) return io_error(synced.error);
+  if (auto synced = sync_.wait(sync_.enlist({messages_dir_})); !synced.ok()) return io_error(synced.error);
   return {};
 }
 
@@ -358,7 +362,7 @@ StoreValue<std::string> MailQueue::read_message(const std::string& id) const {
     static_cast<StoreResult&>(out) = {StoreStatus::NoSuchMessage, "invalid queue id"};
     return out;
   }
-  std::lock_guard lock(mutex_);
+  std::shared_lock lock(mutex_);
   std::error_code ec;
   if (!fs::exists(envelope_path(id), ec)) {
     static_cast<StoreResult&>(out) = {StoreStatus::NoSuchMessage, "not queued: " + id};
@@ -376,7 +380,7 @@ StoreValue<std::string> MailQueue::read_message(const std::string& id) const {
 }
 
 std::size_t MailQueue::size() const {
-  std::lock_guard lock(mutex_);
+  std::shared_lock lock(mutex_);
   std::size_t count = 0;
   std::error_code ec;
   for (const auto& item : fs::directory_iterator(envelopes_dir_, ec)) {

@@ -38,12 +38,10 @@
 // Thread-safe: one mutex orders every operation of one MailQueue. One MailQueue object
 // per directory (two objects on one directory in one process would race on load()).
 //
-// Group commit (for the benchmark, not built yet): enqueue() would split into stage()
-// (write msg and envelope temporary, no fsync) returning a ticket, and a committer thread
-// that, every few milliseconds or N tickets, fsyncs the batch's files, renames the
-// envelopes, fsyncs env/ and msg/ once, then completes each ticket; each SMTP session
-// sends its 250 from its ticket's completion. The commit-record rule above stays as it is,
-// so load() needs no change. The hook is marked "GROUP COMMIT" in mail_queue.cpp.
+// Group commit: enqueues run concurrently (the SMTP sessions call them from a thread
+// pool). Each fsyncs its own message and envelope files; the directory fsyncs (msg/ before
+// the envelope's rename, env/ after it) go through a GroupSync, so concurrent enqueues
+// share them. The commit-record rule above is unchanged, so load() needs nothing new.
 //
 // Left out: per-recipient message copies (one message file serves every recipient), a
 // deferred/active split of the directory (Postfix's incoming/active/deferred), hashed
@@ -54,10 +52,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sim/group_sync.hpp"
 #include "sim/maildir_store.hpp"
 
 namespace mailflow::sim {
@@ -137,8 +137,13 @@ class MailQueue {
   const std::filesystem::path envelopes_dir_;
   const std::filesystem::path corrupt_dir_;
 
-  mutable std::mutex mutex_;
-  std::uint64_t sequence_ = 0;  // guarded by mutex_; the "000001" part of ids
+  // Shared by enqueue/update/remove/reads, which touch different files and run
+  // concurrently (their directory fsyncs share GroupSync passes); exclusive for load(),
+  // which must not take an enqueue's message for an orphan.
+  mutable std::shared_mutex mutex_;
+  std::mutex id_mutex_;
+  std::uint64_t sequence_ = 0;  // guarded by id_mutex_; the "000001" part of ids
+  GroupSync sync_;
 };
 
 // True for ids this queue could have made: 1 to 64 of [A-Za-z0-9-], so an id from

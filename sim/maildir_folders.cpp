@@ -47,9 +47,11 @@ StoreResult result_of(StoreStatus status, std::string error = {}) { return Store
 
 }  // namespace
 
-Mailbox::Mailbox(OpenKey, std::string address, fs::path maildir, Quota quota, std::shared_ptr<Cache> cache)
+Mailbox::Mailbox(OpenKey, std::string address, fs::path maildir, Quota quota, std::shared_ptr<Cache> cache,
+                 std::shared_ptr<GroupSync> sync)
     : address_(std::move(address)),
       maildir_(std::move(maildir)),
+      sync_(sync ? std::move(sync) : std::make_shared<GroupSync>()),
       quota_(quota),
       cache_(cache ? std::move(cache) : std::make_shared<Cache>()) {
   if (std::error_code ec = make_folder_directories(maildir_, false)) {
@@ -186,7 +188,7 @@ std::shared_ptr<Mailbox> MaildirStore::open(std::string_view address, const Quot
   }
   std::shared_ptr<Mailbox::Cache>& cache = caches_[*maildir];
   if (!cache) cache = std::make_shared<Mailbox::Cache>();
-  auto mailbox = std::make_shared<Mailbox>(Mailbox::OpenKey{}, std::string(address), *maildir, quota, cache);
+  auto mailbox = std::make_shared<Mailbox>(Mailbox::OpenKey{}, std::string(address), *maildir, quota, cache, sync_);
   open_[*maildir] = mailbox;
   return mailbox;
 }

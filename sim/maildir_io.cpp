@@ -87,7 +87,7 @@ IoResult fsync_directory(const std::filesystem::path& dir) {
   return {};
 }
 
-IoResult replace_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+IoResult replace_file_atomically(const std::filesystem::path& path, std::string_view bytes, FsyncBy dir_fsync) {
   // The temporary's name is unique per process and call so concurrent writers (which the
   // callers' locks should prevent anyway) can never write into each other's file.
   static std::atomic<std::uint64_t> counter{0};
@@ -100,6 +100,7 @@ IoResult replace_file_atomically(const std::filesystem::path& path, std::string_
     ::unlink(temporary.c_str());
     return result;
   }
+  if (dir_fsync == FsyncBy::Caller) return {};
   return fsync_directory(path.parent_path());
 }
 

@@ -41,6 +41,10 @@ class UniqueFd {
   int fd_ = -1;
 };
 
+// Who runs the last fsync of an operation: the function itself, or the caller (who
+// batches it with others in a GroupSync pass, group_sync.hpp).
+enum class FsyncBy { Self, Caller };
+
 // Creates `path` (it must not exist), writes all of `bytes`, sets its mtime when given
 // (a message's IMAP internal date), fsyncs and closes it. On any failure the file is
 // removed, so a caller never leaves a partial file behind.
@@ -51,8 +55,10 @@ IoResult write_new_file_durably(const std::filesystem::path& path, std::string_v
 IoResult fsync_directory(const std::filesystem::path& dir);
 
 // Replaces `path` with `bytes` so that readers see the old or the new content, never a
-// mix, even across a crash: write a sibling temporary, fsync, rename over, fsync dir.
-IoResult replace_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+// mix, even across a crash: write a sibling temporary, fsync, rename over, fsync dir
+// (FsyncBy::Caller leaves the directory's fsync to the caller).
+IoResult replace_file_atomically(const std::filesystem::path& path, std::string_view bytes,
+                                 FsyncBy dir_fsync = FsyncBy::Self);
 
 // Reads a whole small file; nullopt with `error` set when it cannot be read, nullopt with
 // `error` empty when it does not exist.

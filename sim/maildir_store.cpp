@@ -141,6 +141,28 @@ StoreValue<MailboxUsage> Mailbox::usage() const {
   return usage_locked();
 }
 
+std::optional<MailboxUsage> Mailbox::cached_usage_locked() const {
+  if (!cache_->usage_valid) return std::nullopt;
+  MailboxUsage total;
+  for (const auto& [folder, usage] : cache_->usage) {
+    total.bytes += usage.bytes;
+    total.messages += usage.messages;
+  }
+  return total;
+}
+
+StoreValue<MailboxUsage> Mailbox::usage_estimate() const {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto cached = cached_usage_locked()) {
+      StoreValue<MailboxUsage> estimate;
+      estimate.value = *cached;
+      return estimate;
+    }
+  }
+  return usage();
+}
+
 StoreValue<fs::path> Mailbox::existing_folder_path(std::string_view folder) const {
   const std::optional<std::string> dir = folder_directory(folder);
   if (!dir) return failure<fs::path>(StoreStatus::InvalidName, fmt::format("unsafe folder name ({} bytes)", folder.size()));
@@ -208,13 +230,13 @@ StoreValue<Mailbox::FolderUids*> Mailbox::uids_locked(const fs::path& folder_pat
 }
 
 IoResult Mailbox::persist_uids_locked(const fs::path& folder_path, FolderUids& uids,
-                                      const std::map<std::uint32_t, std::string>& added) const {
+                                      const std::map<std::uint32_t, std::string>& added, FsyncBy fsync) const {
   IoResult result;
   if (uids.needs_rewrite) {
     result = save_uid_list(folder_path, uids.list);
     ++stats_.uidlist_rewrites;
   } else if (!added.empty()) {
-    result = append_uid_records(folder_path, added);
+    result = append_uid_records(folder_path, added, fsync);
     ++stats_.uidlist_appends;
   }
   if (!result.ok()) {
@@ -231,12 +253,9 @@ IoResult Mailbox::persist_uids_locked(const fs::path& folder_path, FolderUids& u
 
 StoreValue<MailboxUsage> Mailbox::usage_locked() const {
   sync_generation_locked();
-  if (cache_->usage_valid) {
+  if (auto cached = cached_usage_locked()) {
     StoreValue<MailboxUsage> total;
-    for (const auto& [folder, usage] : cache_->usage) {
-      total.value.bytes += usage.bytes;
-      total.value.messages += usage.messages;
-    }
+    total.value = *cached;
     return total;
   }
   ++stats_.usage_scans;
@@ -576,16 +595,16 @@ DeliveryResult Mailbox::add_message(std::string_view folder, std::string_view by
   const std::uint64_t size = bytes.size();
   fs::path folder_path;
   {
-    // A cheap early refusal, so a full mailbox does not cost a write and fsync.
-    Guard guard(*this);
+    // A cheap early refusal, so a full mailbox does not cost a write and fsync. The cached
+    // usage will do (no flock): the check under the lock below is the one that counts.
     const StoreValue<fs::path> path = existing_folder_path(folder);
     if (!path.ok()) return delivery_failure(path.status, path.error);
     folder_path = path.value;
-    const StoreValue<MailboxUsage> usage = usage_locked();
+    const StoreValue<MailboxUsage> usage = usage_estimate();
     if (!usage.ok()) return delivery_failure(usage.status, usage.error);
-    if (would_exceed(quota_, usage.value, size)) {
+    if (const Quota quota = this->quota(); would_exceed(quota, usage.value, size)) {
       DeliveryResult refused;
-      fill_quota_refusal(refused, quota_, usage.value, size);
+      fill_quota_refusal(refused, quota, usage.value, size);
       return refused;
     }
   }
@@ -597,7 +616,8 @@ DeliveryResult Mailbox::add_message(std::string_view folder, std::string_view by
     return delivery_failure(StoreStatus::IoError, written.error);
   }
 
-  Guard guard(*this);
+  // Held until the message is visible and enlisted for the group fsync, not during it.
+  std::optional<Guard> guard(std::in_place, *this);
   auto abandon = [&](StoreStatus status, std::string error) {
     ::unlink(temporary.c_str());
     return delivery_failure(status, std::move(error));
@@ -623,20 +643,25 @@ DeliveryResult Mailbox::add_message(std::string_view folder, std::string_view by
   const fs::path directory = folder_path / subdir(in_new);
   const fs::path target = directory / file_name;
   if (::rename(temporary.c_str(), target.c_str()) != 0) return abandon(StoreStatus::IoError, errno_text("rename", temporary));
+  auto abandon_stored = [&](std::string error) {
+    ::unlink(target.c_str());
+    return delivery_failure(StoreStatus::IoError, std::move(error));
+  };
 
   const std::uint32_t uid = folder_uids.list.next_uid++;
   folder_uids.list.basenames.emplace(uid, basename);
-  IoResult durable = persist_uids_locked(folder_path, folder_uids, {{uid, basename}});
-  if (durable.ok()) durable = fsync_directory(directory);
-  if (!durable.ok()) {
-    // Not durable means not stored: take it back so no reader keeps a message the SMTP
-    // client will send again after its 451. The UID stays retired (next_uid moved on).
-    ::unlink(target.c_str());
-    return delivery_failure(StoreStatus::IoError, durable.error);
+  // The message file is durable already; its name in the directory and its UID record
+  // become durable in a group pass shared with concurrent deliveries (group_sync.hpp).
+  // Until the pass ends, sessions in this process may see the message; a crash before it
+  // loses only mail that was never acknowledged.
+  if (IoResult appended = persist_uids_locked(folder_path, folder_uids, {{uid, basename}}, FsyncBy::Caller);
+      !appended.ok()) {
+    return abandon_stored(appended.error);  // the UID stays retired (next_uid moved on)
   }
   index_[folder_path][uid] = KnownFile{file_name, in_new};
   bump_generation_locked();  // after usage_locked() above synced, so this keeps the cache
   adjust_usage_locked(folder_path, static_cast<std::int64_t>(size), 1);
+  const std::uint64_t ticket = sync_->enlist({folder_path / maildir::kUidListFileName, directory});
 
   DeliveryResult stored;
   stored.status = StoreStatus::Ok;
@@ -646,6 +671,16 @@ DeliveryResult Mailbox::add_message(std::string_view folder, std::string_view by
   stored.path = target;
   stored.usage = usage.value;
   stored.limit = quota_;
+  guard.reset();
+
+  if (IoResult durable = sync_->wait(ticket); !durable.ok()) {
+    // Not durable means not stored: take it back so no reader keeps a message the SMTP
+    // client will send again after its 451.
+    Guard again(*this);
+    index_[folder_path].erase(uid);
+    cache_->usage_valid = false;  // rare: recount at the next use rather than undo by hand
+    return abandon_stored(durable.error);
+  }
   return stored;
 }
 

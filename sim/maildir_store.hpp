@@ -56,6 +56,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/group_sync.hpp"
 #include "sim/maildir_io.hpp"
 #include "sim/maildir_uidlist.hpp"
 #include "sim/world.hpp"
@@ -149,8 +150,9 @@ class Mailbox {
   // Creates the Maildir and default folders; throws std::filesystem::filesystem_error.
   // State that outlives one Mailbox object (usage and UID list caches); defined below.
   struct Cache;
+  // `sync` batches the fsyncs of deliveries (group_sync.hpp); the store shares one.
   Mailbox(OpenKey, std::string address, std::filesystem::path maildir, Quota quota,
-          std::shared_ptr<Cache> cache = nullptr);
+          std::shared_ptr<Cache> cache = nullptr, std::shared_ptr<GroupSync> sync = nullptr);
   Mailbox(const Mailbox&) = delete;
   Mailbox& operator=(const Mailbox&) = delete;
 
@@ -159,6 +161,9 @@ class Mailbox {
   Quota quota() const;
   void set_quota(const Quota& quota);  // scenarios shrink a mailbox live
   StoreValue<MailboxUsage> usage() const;
+  // The usage as this process last counted it, without taking the file lock: for early
+  // checks (RCPT) that a later exact check backs up. Counts afresh when nothing is cached.
+  StoreValue<MailboxUsage> usage_estimate() const;
   const StoreStats& stats() const { return stats_; }
 
   // --- adding messages -------------------------------------------------------------
@@ -223,12 +228,14 @@ class Mailbox {
   StoreValue<std::filesystem::path> existing_folder_path(std::string_view folder) const;
   StoreValue<FolderScan> scan_locked(const std::filesystem::path& folder_path);
   StoreValue<MailboxUsage> usage_locked() const;
+  std::optional<MailboxUsage> cached_usage_locked() const;  // only mutex_ needed
   // The folder's UID list from the cache, reloaded when the file changed on disk.
   struct FolderUids;
   StoreValue<FolderUids*> uids_locked(const std::filesystem::path& folder_path) const;
   // Writes `added` (already in uids.list): appended, or a full rewrite if needed.
   maildir::IoResult persist_uids_locked(const std::filesystem::path& folder_path, FolderUids& uids,
-                                        const std::map<std::uint32_t, std::string>& added) const;
+                                        const std::map<std::uint32_t, std::string>& added,
+                                        maildir::FsyncBy fsync = maildir::FsyncBy::Self) const;
   void adjust_usage_locked(const std::filesystem::path& folder_path, std::int64_t bytes,
                            std::int64_t messages) const;
   // The change counter in mailflow.lock: another process changed usage when it moved.
@@ -247,6 +254,7 @@ class Mailbox {
   const std::string address_;
   const std::filesystem::path maildir_;
   maildir::UniqueFd lock_fd_;  // mailflow.lock, flock()ed under mutex_
+  const std::shared_ptr<GroupSync> sync_;
 
   mutable std::mutex mutex_;
   Quota quota_;  // guarded by mutex_
@@ -288,6 +296,8 @@ class MaildirStore {
 
  private:
   const std::filesystem::path root_;
+  // One group commit for every mailbox: deliveries to different users share fsync passes.
+  const std::shared_ptr<GroupSync> sync_ = std::make_shared<GroupSync>();
   std::mutex mutex_;
   std::map<std::filesystem::path, std::weak_ptr<Mailbox>> open_;  // guarded by mutex_
   // Per Maildir, kept while the store lives: the MX opens a mailbox per delivery, and the

@@ -139,7 +139,7 @@ UidListStamp stamp_uid_list(const std::filesystem::path& folder) {
 }
 
 IoResult append_uid_records(const std::filesystem::path& folder,
-                            const std::map<std::uint32_t, std::string>& records) {
+                            const std::map<std::uint32_t, std::string>& records, FsyncBy fsync) {
   const std::filesystem::path path = folder / kUidListFileName;
   std::string text;
   for (const auto& [uid, basename] : records) text += fmt::format("{} {}\n", uid, basename);
@@ -155,10 +155,9 @@ IoResult append_uid_records(const std::filesystem::path& folder,
     }
     rest.remove_prefix(static_cast<std::size_t>(n));
   }
-  int rc;
-  do {
-    rc = ::fsync(fd.get());
-  } while (rc != 0 && errno == EINTR);
+  int rc = 0;
+  while (fsync == FsyncBy::Self && (rc = ::fsync(fd.get())) != 0 && errno == EINTR) {
+  }
   if (rc != 0) return {fmt::format("fsync {}: {}", path.string(), std::strerror(errno))};
   if (::close(fd.release()) != 0) return {fmt::format("close {}: {}", path.string(), std::strerror(errno))};
   return {};

@@ -77,8 +77,9 @@ struct LoadedUidList {
 };
 LoadedUidList load_uid_list(const std::filesystem::path& folder);
 IoResult save_uid_list(const std::filesystem::path& folder, const UidList& list);
-// Appends "<uid> <basename>\n" records to an existing, untorn list and fsyncs it.
+// Appends "<uid> <basename>\n" records to an existing, untorn list and fsyncs it, or
+// leaves the fsync to the caller (FsyncBy::Caller: a GroupSync pass makes it durable).
 IoResult append_uid_records(const std::filesystem::path& folder,
-                            const std::map<std::uint32_t, std::string>& records);
+                            const std::map<std::uint32_t, std::string>& records, FsyncBy fsync = FsyncBy::Self);
 
 }  // namespace mailflow::sim::maildir

@@ -71,8 +71,12 @@ sim::StoreValue<sim::QueueEntry> MailRelay::enqueue(std::string sender, std::vec
   auto queued = queue_.enqueue(std::move(sender), std::move(recipients), message, clock_.now(), std::move(journey),
                                std::move(received_from));
   if (queued.ok()) {
-    entries_[queued.value.id] = queued.value;
-    wake();
+    // Durable already; the relay's own state lives on the io thread (inline when called
+    // from there, posted when a session's durable write ran on the blocking pool).
+    asio::dispatch(io_, [this, entry = queued.value] {
+      entries_[entry.id] = entry;
+      wake();
+    });
   }
   return queued;
 }

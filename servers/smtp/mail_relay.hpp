@@ -51,6 +51,7 @@ class MailRelay {
   void wake();
 
   // Queues an entry (used by the lab's submission servers); durable before it returns.
+  // Safe from any thread: the relay picks the entry up on the io thread.
   sim::StoreValue<sim::QueueEntry> enqueue(std::string sender, std::vector<std::string> recipients,
                                            std::string_view message, std::string journey, std::string received_from);
 

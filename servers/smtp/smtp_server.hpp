@@ -15,6 +15,7 @@
 #include <string>
 
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "servers/net/asio.hpp"
 #include "servers/smtp/smtp_limits.hpp"
@@ -51,6 +52,7 @@ class SmtpServices {
   // The user who logs in with login/password, or nullptr.
   virtual const sim::User* authenticate(const std::string& login, const std::string& password) = 0;
   // MX: deliver into Maildirs. Submission: enqueue for relay. Durable before it returns.
+  // Called from a thread of SmtpServerConfig::durable_writes when set, concurrently.
   virtual AcceptResult accept(const std::string& host, SmtpRole role, AcceptedMessage message) = 0;
   // "mx.beta.test" for an address of the world, else "unknown" (a lab-local reverse DNS).
   virtual std::string reverse_name(const std::string& address) = 0;
@@ -64,6 +66,9 @@ struct SmtpServerConfig {
   SmtpLimits limits;
   std::shared_ptr<net::asio::ssl::context> tls;  // null: no STARTTLS (and no SMTPS)
   bool allow_plaintext_auth = false;             // world setting for demos
+  // SmtpServices::accept (durable writes) runs on this pool, off the io thread, so many
+  // sessions' fsyncs overlap and share group commits. Null: on the io thread.
+  net::asio::thread_pool* durable_writes = nullptr;
 };
 
 class SmtpSession;

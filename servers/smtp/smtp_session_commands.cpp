@@ -3,6 +3,7 @@
 // with a reply from the catalogue in smtp_codes.hpp.
 #include <fmt/format.h>
 
+#include "servers/net/blocking.hpp"
 #include "servers/net/tls.hpp"
 #include "servers/smtp/message_headers.hpp"
 #include "servers/smtp/sasl.hpp"
@@ -188,7 +189,8 @@ awaitable<void> SmtpSession::on_data(const Command& c) {
                                        std::chrono::system_clock::now());
     }
     accepted.message = received_header() + message;
-    AcceptResult result = server_.services().accept(config_.host_name, config_.role, std::move(accepted));
+    auto accept = [&] { return server_.services().accept(config_.host_name, config_.role, std::move(accepted)); };
+    AcceptResult result = co_await net::run_blocking(config_.durable_writes, accept);
     if (result.reply.positive()) {
       publish(sim::EventKind::Queued, fmt::format("message from <{}> for {} recipient(s) accepted as {}", sender_,
                                                   recipients_.size(), result.queue_id));

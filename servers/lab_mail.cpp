@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 #include "servers/smtp/dsn.hpp"
 #include "servers/smtp/message_headers.hpp"
@@ -61,13 +62,42 @@ bool LabMail::serves_domain(const std::string& host, const std::string& domain) 
   return std::any_of(d->mx.begin(), d->mx.end(), [&](const auto& mx) { return sim::ascii_iequals(mx.host, host); });
 }
 
+// RFC 5321 §4.5.1: every domain accepts mail for "postmaster" (and an MX "<Postmaster>"
+// without a domain, §4.1.1.3). The lab gives that role to the user postmaster@<domain> if
+// the world has one, else to the domain's first user, as a small provider would.
+LabMail::LocalRecipient LabMail::find_local_recipient(const std::string& host, const std::string& recipient) const {
+  LocalRecipient found;
+  found.domain = smtp::domain_of(recipient);
+  const bool postmaster = sim::ascii_iequals(smtp::local_part_of(recipient), "postmaster") ||
+                          (found.domain.empty() && sim::ascii_iequals(recipient, "postmaster"));
+  if (found.domain.empty() && postmaster) {
+    for (const auto& domain : world_.domains) {
+      if (serves_domain(host, domain.name)) {
+        found.domain = domain.name;
+        break;
+      }
+    }
+  }
+  found.served = serves_domain(host, found.domain);
+  if (!found.served) return found;
+  found.user = world_.find_user_by_address(recipient);
+  if (!found.user && postmaster) {
+    found.user = world_.find_user_by_address("postmaster@" + found.domain);
+    for (const auto& user : world_.users) {
+      if (found.user) break;
+      if (sim::ascii_iequals(smtp::domain_of(user.address), found.domain)) found.user = &user;
+    }
+  }
+  return found;
+}
+
 std::optional<smtp::SmtpReply> LabMail::check_local_recipient(const std::string& host, const std::string& recipient) {
-  std::string domain = smtp::domain_of(recipient);
+  const LocalRecipient local = find_local_recipient(host, recipient);
   // RFC 5321 §3.6.2: an MX that is not the destination of the domain must not relay.
-  if (!serves_domain(host, domain)) {
+  if (!local.served) {
     return make_reply(replies::RelayDenied, fmt::format("<{}>: Relay access denied", recipient));
   }
-  const sim::User* user = world_.find_user_by_address(recipient);
+  const sim::User* user = local.user;
   if (!user) {
     return make_reply(replies::UserUnknown, fmt::format("<{}>: Recipient address rejected: User unknown", recipient));
   }
@@ -173,10 +203,15 @@ smtp::AcceptResult LabMail::deliver_locally(const std::string& host, smtp::Accep
   result.journey = message.journey;
   std::vector<std::pair<std::string, smtp::SmtpReply>> failures;
   std::size_t stored = 0;
+  std::set<const sim::User*> reached;  // one copy per mailbox, as Postfix removes duplicates
   for (const auto& recipient : message.recipients) {
-    const sim::User* user = world_.find_user_by_address(recipient);
+    const sim::User* user = find_local_recipient(host, recipient).user;
     if (!user) {
       failures.emplace_back(recipient, make_reply(replies::UserUnknown));
+      continue;
+    }
+    if (!reached.insert(user).second) {
+      ++stored;
       continue;
     }
     auto mailbox = store_.open(user->address, user->quota);

@@ -33,6 +33,12 @@ class LabMail : public smtp::SmtpServices {
   bool serves_domain(const std::string& host, const std::string& domain) const;
 
  private:
+  struct LocalRecipient {
+    std::string domain;             // the recipient's domain ("" only if none is served)
+    bool served = false;            // this host is an MX of that domain
+    const sim::User* user = nullptr;  // whose mailbox takes the mail, null when unknown
+  };
+  LocalRecipient find_local_recipient(const std::string& host, const std::string& recipient) const;
   smtp::AcceptResult deliver_locally(const std::string& host, smtp::AcceptedMessage message);
   smtp::AcceptResult enqueue(const std::string& host, smtp::AcceptedMessage message);
   void bounce_partial(const std::string& host, const smtp::AcceptedMessage& message,

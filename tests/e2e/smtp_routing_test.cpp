@@ -324,3 +324,38 @@ TEST(SmtpLimits, ClientVanishingBeforeTheFinalDotLeavesNothingBehind) {
 
 }  // namespace
 }  // namespace mailflow::e2e
+
+namespace mailflow::e2e {
+namespace {
+
+TEST(SmtpMx, AcceptsPostmasterForEveryDomainItServes) {
+  // RFC 5321 §4.5.1 and §4.1.1.3: postmaster@domain and a bare <Postmaster> are accepted;
+  // beta.test has no postmaster user, so its first user (bob) holds the role, and gets
+  // one copy for the two names.
+  WorldFile world(lab_world("[{ host: mx.beta.test, preference: 10 }]"));
+  LabProcess lab({"--world", world.path().string()});
+  int port = port_of(lab, "mx.beta.test", "smtp");
+  SmtpConversation c("127.10.2.2", port);
+  ASSERT_TRUE(c.expect("220 *"));
+  c.send("EHLO client.example");
+  ASSERT_TRUE(c.expect("250 SMTPUTF8"));
+  c.send("MAIL FROM:<x@elsewhere.example>");
+  ASSERT_TRUE(c.expect("250 *"));
+  c.send("RCPT TO:<PostMaster@beta.test>");
+  ASSERT_TRUE(c.expect("250 *"));
+  c.send("RCPT TO:<Postmaster>");
+  ASSERT_TRUE(c.expect("250 *"));
+  c.send("RCPT TO:<postmaster@alpha.test>");
+  ASSERT_TRUE(c.expect("554 5.7.1 *")) << "another domain's postmaster is still relaying";
+  c.send("DATA");
+  ASSERT_TRUE(c.expect("354 *"));
+  c.send("Subject: to the postmaster\r\n\r\nhello\r\n.");
+  ASSERT_TRUE(c.expect("250 *"));
+  auto bob = maildir_of(lab, "bob@beta.test");
+  ASSERT_TRUE(eventually([&] { return count_messages(bob) >= 1; })) << lab.output();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(count_messages(bob), 1u);
+}
+
+}  // namespace
+}  // namespace mailflow::e2e

@@ -210,6 +210,7 @@ void Lab::start_smtp() {
       throw LabError(fmt::format("cannot create the queue of {}: {}", host.name, e.what()));
     }
     smtp::MailRelayConfig relay_config;
+    relay_config.journeys = &journeys_;
     relay_config.host_name = host.name;
     relay_config.address = address;
     if (dns) relay_config.dns = *dns;
@@ -233,6 +234,7 @@ void Lab::start_smtp() {
       config.allow_plaintext_auth = options_.allow_plaintext_auth;
       config.tls = server_tls;
       config.durable_writes = durable_writes_.get();
+      config.journeys = &journeys_;
       auto server = std::make_unique<smtp::SmtpServer>(io_, config, *mail_, &bus_);
       try {
         server->start();

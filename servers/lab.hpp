@@ -98,6 +98,7 @@ class Lab {
   std::unique_ptr<sim::Clock> clock_;
   std::optional<net::LabCa> ca_;
   std::unique_ptr<LabMail> mail_;
+  smtp::JourneyRegistry journeys_;  // relays announce their connections to the MX sessions
   std::vector<std::unique_ptr<sim::MailQueue>> queues_;
   std::vector<std::unique_ptr<smtp::MailRelay>> relays_;
   std::vector<std::unique_ptr<smtp::SmtpServer>> smtp_servers_;

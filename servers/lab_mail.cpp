@@ -132,7 +132,11 @@ std::string LabMail::new_journey_id() {
 }
 
 smtp::AcceptResult LabMail::accept(const std::string& host, smtp::SmtpRole role, smtp::AcceptedMessage message) {
-  if (auto journey = smtp::header_value(message.message, kJourneyHeader)) message.journey = *journey;
+  // The session's journey (announced by the relay that connected, or new) is the one its
+  // events carry; the header only fills in for a caller that has none.
+  if (message.journey.empty()) {
+    if (auto journey = smtp::header_value(message.message, kJourneyHeader)) message.journey = *journey;
+  }
   if (role == smtp::SmtpRole::Mx) return deliver_locally(host, std::move(message));
   return enqueue(host, std::move(message));
 }
@@ -144,8 +148,9 @@ smtp::AcceptResult LabMail::enqueue(const std::string& host, smtp::AcceptedMessa
     result.reply = make_reply(replies::LocalError);
     return result;
   }
-  if (message.journey.empty()) {
-    message.journey = new_journey_id();
+  if (message.journey.empty()) message.journey = new_journey_id();
+  if (smtp::header_value(message.message, kJourneyHeader) != message.journey) {
+    // Topmost, so the next hops (and the visualizer reading the Maildir) find this one.
     message.message = smtp::prepend_header(message.message, fmt::format("{}: {}\r\n", kJourneyHeader, message.journey));
   }
   auto queued = relay->second->enqueue(message.sender, message.recipients, message.message, message.journey, message.client);

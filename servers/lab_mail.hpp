@@ -28,6 +28,7 @@ class LabMail : public smtp::SmtpServices {
   const sim::User* authenticate(const std::string& login, const std::string& password) override;
   smtp::AcceptResult accept(const std::string& host, smtp::SmtpRole role, smtp::AcceptedMessage message) override;
   std::string reverse_name(const std::string& address) override;
+  std::string new_journey_id() override;
 
   // True when `host` is one of `domain`'s MX hosts in the world.
   bool serves_domain(const std::string& host, const std::string& domain) const;
@@ -43,7 +44,6 @@ class LabMail : public smtp::SmtpServices {
   smtp::AcceptResult enqueue(const std::string& host, smtp::AcceptedMessage message);
   void bounce_partial(const std::string& host, const smtp::AcceptedMessage& message,
                       const std::vector<std::pair<std::string, smtp::SmtpReply>>& failures);
-  std::string new_journey_id();
   void publish(sim::EventKind kind, const std::string& host, const std::string& journey, std::string line, int code = 0,
                std::string status = {});
 

@@ -200,6 +200,7 @@ awaitable<void> MailRelay::deliver_domain(sim::QueueEntry& entry, const std::str
       options.bus = bus_;
       options.host_name = config_.host_name;
       options.journey = entry.journey;
+      options.journeys = config_.journeys;
       DeliveryAttempt attempt = co_await deliver(endpoint, envelope, options);
       if (attempt.outcome == AttemptOutcome::TlsFailed && options.tls) {
         // Opportunistic TLS (RFC 7435): a failed handshake is retried in the clear.

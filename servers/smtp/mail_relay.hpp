@@ -37,6 +37,7 @@ struct MailRelayConfig {
   // hosts' ports (25 + offset), and any other address to 25 + offset as well.
   std::function<std::uint16_t(const net::asio::ip::address&)> smtp_port;
   std::size_t max_parallel_deliveries = 16;
+  JourneyRegistry* journeys = nullptr;  // our connections are announced here
 };
 
 class MailRelay {

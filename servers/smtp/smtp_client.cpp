@@ -77,7 +77,11 @@ class SmtpLink : public std::enable_shared_from_this<SmtpLink> {
         input_(options.max_reply_line + 2),  // LineBuffer counts the CRLF
         parser_(options.max_reply_line, options.max_reply_lines),
         peer_(endpoint_text(server)),
-        session_(next_session_id()) {}
+        session_(next_session_id()),
+        journeys_(options.journeys) {}
+  ~SmtpLink() {
+    if (!announced_.empty()) journeys_->forget(announced_);
+  }
 
   void start_deadline() { asio::co_spawn(stream_.get_executor(), watch(deadline_, weak_from_this()), asio::detached); }
 
@@ -94,10 +98,23 @@ class SmtpLink : public std::enable_shared_from_this<SmtpLink> {
       if (ec) throw LinkFailure(AttemptOutcome::ConnectFailed, "cannot bind " + options_.local_address->to_string() + ": " + ec.message());
     }
     co_await stream_.next_layer().async_connect(server_, asio::redirect_error(use_awaitable, ec));
-    if (!ec) co_return;
+    if (!ec) {
+      announce_journey();
+      co_return;
+    }
     if (deadline_->expired()) throw LinkFailure(AttemptOutcome::Timeout, "timed out connecting to " + peer_);
     if (ec == asio::error::connection_refused) throw LinkFailure(AttemptOutcome::ConnectFailed, "connection refused");
     throw LinkFailure(AttemptOutcome::ConnectFailed, "cannot connect to " + peer_ + ": " + ec.message());
+  }
+
+  // Before the greeting is even read, so the receiving session knows the journey at MAIL.
+  void announce_journey() {
+    if (!journeys_ || options_.journey.empty()) return;
+    error_code ec;
+    auto local = stream_.next_layer().local_endpoint(ec);
+    if (ec) return;
+    announced_ = endpoint_text(local);
+    journeys_->announce(announced_, options_.journey);
   }
 
   // The next whole reply (RFC 5321 §4.2). waiting_for names it in errors: "the greeting".
@@ -263,6 +280,8 @@ class SmtpLink : public std::enable_shared_from_this<SmtpLink> {
   ReplyParser parser_;
   std::string peer_;
   std::uint64_t session_;
+  JourneyRegistry* journeys_;
+  std::string announced_;  // our endpoint as announced to journeys_
   bool tls_ = false;
   std::string tls_description_;
 };

@@ -31,6 +31,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "servers/net/asio.hpp"
+#include "servers/smtp/journey_registry.hpp"
 #include "servers/smtp/smtp_reply.hpp"
 #include "sim/event_bus.hpp"
 
@@ -62,6 +63,8 @@ struct ClientOptions {
   sim::EventBus* bus = nullptr;
   std::string host_name;
   std::string journey;
+  // When set, the connection is announced here with `journey` (journey_registry.hpp).
+  JourneyRegistry* journeys = nullptr;
 };
 
 struct ClientEnvelope {

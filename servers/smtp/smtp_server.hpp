@@ -18,6 +18,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "servers/net/asio.hpp"
+#include "servers/smtp/journey_registry.hpp"
 #include "servers/smtp/smtp_limits.hpp"
 #include "servers/smtp/smtp_reply.hpp"
 #include "sim/event_bus.hpp"
@@ -34,7 +35,7 @@ struct AcceptedMessage {
   std::string sender;                   // reverse path, "" for <>
   std::vector<std::string> recipients;  // forward paths as accepted at RCPT
   std::string message;                  // CRLF text, with this hop's Received header on top
-  std::string journey;                  // the journey id, if the message carried one
+  std::string journey;                  // the session's journey id (announced or new)
   std::string client;                   // "smtp.alpha.test [127.10.1.1]"
 };
 
@@ -56,6 +57,8 @@ class SmtpServices {
   virtual AcceptResult accept(const std::string& host, SmtpRole role, AcceptedMessage message) = 0;
   // "mx.beta.test" for an address of the world, else "unknown" (a lab-local reverse DNS).
   virtual std::string reverse_name(const std::string& address) = 0;
+  // A fresh journey id for a transaction no relay announced (a client from outside).
+  virtual std::string new_journey_id() = 0;
 };
 
 struct SmtpServerConfig {
@@ -69,6 +72,9 @@ struct SmtpServerConfig {
   // SmtpServices::accept (durable writes) runs on this pool, off the io thread, so many
   // sessions' fsyncs overlap and share group commits. Null: on the io thread.
   net::asio::thread_pool* durable_writes = nullptr;
+  // Connections the lab's relays announced with their journey; null: every transaction
+  // starts a new journey.
+  const JourneyRegistry* journeys = nullptr;
 };
 
 class SmtpSession;

@@ -97,6 +97,7 @@ void SmtpSession::publish(sim::EventKind kind, std::string line, int code, std::
   e.host = config_.host_name;
   e.peer = peer_;
   e.session = id_;
+  e.journey = journey_;
   e.protocol = sim::Protocol::Smtp;
   e.kind = kind;
   e.line = std::move(line);
@@ -122,7 +123,14 @@ void SmtpSession::reply(SmtpReply r) {
   output_ += r.format();
 }
 
+void SmtpSession::begin_journey() {
+  const JourneyRegistry* journeys = config_.journeys;
+  auto announced = journeys ? journeys->lookup(peer_) : std::nullopt;
+  journey_ = announced ? *announced : server_.services().new_journey_id();
+}
+
 void SmtpSession::reset_transaction() {
+  journey_.clear();
   sender_.clear();
   recipients_.clear();
   smtputf8_ = false;
@@ -228,6 +236,9 @@ awaitable<void> SmtpSession::dialogue() {
     auto line = co_await read_line();
     if (!line) break;
     Command command = parse_command(*line);
+    // A transaction's events carry its journey from the MAIL line on.
+    const bool starts_transaction = command.verb == Verb::Mail && journey_.empty();
+    if (starts_transaction) begin_journey();
     publish(sim::EventKind::Command, sim::mask_credentials(*line));
     const CommandSpec* spec = nullptr;
     for (const auto& c : kCommands) {
@@ -238,6 +249,7 @@ awaitable<void> SmtpSession::dialogue() {
       continue;
     }
     co_await (this->*(spec->handler))(command);
+    if (starts_transaction && state_ != SessionState::MailGiven) journey_.clear();  // MAIL refused
   }
   co_await flush();
 }

@@ -54,6 +54,8 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   void enter_state(SessionState s);
   void publish(sim::EventKind kind, std::string line, int code = 0, std::string status = {});
   void reset_transaction();
+  // The relay's announced journey for this connection, else a new one.
+  void begin_journey();
   void interrupt(SmtpReply farewell);
 
   net::awaitable<void> on_helo(const Command&);
@@ -100,6 +102,7 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   std::string sender_;
   bool smtputf8_ = false;
   std::vector<std::string> recipients_;
+  std::string journey_;  // of the transaction in progress, "" outside one
   std::size_t errors_ = 0;
   std::size_t auth_failures_ = 0;
   std::optional<SmtpReply> farewell_;  // set by interrupt(): sent before closing

@@ -181,6 +181,7 @@ awaitable<void> SmtpSession::on_data(const Command& c) {
     AcceptedMessage accepted;
     accepted.sender = sender_;
     accepted.recipients = recipients_;
+    accepted.journey = journey_;
     accepted.client = fmt::format("{} [{}]", server_.services().reverse_name(client_ip_), client_ip_);
     std::string message = std::move(*body);
     if (is_submission()) {

@@ -5,9 +5,13 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/e2e/lab_process.hpp"
 #include "tests/e2e/smtp_conversation.hpp"
@@ -355,6 +359,37 @@ TEST(SmtpMx, AcceptsPostmasterForEveryDomainItServes) {
   ASSERT_TRUE(eventually([&] { return count_messages(bob) >= 1; })) << lab.output();
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(count_messages(bob), 1u);
+}
+
+}  // namespace
+}  // namespace mailflow::e2e
+
+namespace mailflow::e2e {
+namespace {
+
+TEST(SmtpJourney, EveryHopsConversationCarriesTheMessagesJourneyId) {
+  WorldFile world(lab_world("[{ host: mx.beta.test, preference: 10 }]"));
+  LabProcess lab({"--world", world.path().string()});
+  auto r = submit(lab, "bob@beta.test", "follow me");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto bob = maildir_of(lab, "bob@beta.test");
+  ASSERT_TRUE(eventually([&] { return count_messages(bob) == 1; })) << lab.output();
+  // The trace is written by the bus thread: wait for the delivery to show there too.
+  ASSERT_TRUE(eventually([&] { return trace_of(lab).find("\"kind\":\"delivered\"") != std::string::npos; }));
+
+  std::map<std::string, std::set<std::string>> mail_lines;  // host -> journeys of its MAIL commands
+  std::string delivered_journey;
+  std::istringstream lines(trace_of(lab));
+  for (std::string line; std::getline(lines, line);) {
+    const auto event = nlohmann::json::parse(line);
+    if (event["kind"] == "command" && std::string(event["line"]).rfind("MAIL FROM", 0) == 0) {
+      mail_lines[event["host"]].insert(std::string(event.value("journey", "")));
+    }
+    if (event["kind"] == "delivered") delivered_journey = event["journey"];
+  }
+  ASSERT_FALSE(delivered_journey.empty());
+  EXPECT_EQ(mail_lines["smtp.alpha.test"], std::set<std::string>{delivered_journey}) << "the submission hop";
+  EXPECT_EQ(mail_lines["mx.beta.test"], std::set<std::string>{delivered_journey}) << "the relay-to-MX hop, server side";
 }
 
 }  // namespace

@@ -47,8 +47,9 @@ run_ours=1; run_nsd=1
 [ "$BENCH_ONLY" = nsd ] && run_ours=0
 [ "$BENCH_ONLY" = ours ] && run_nsd=0
 
-log() { echo "dns_bench: $*" >&2; }
-die() { log "error: $*"; exit 1; }
+BENCH_NAME=dns_bench
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mailflow-dns-bench.XXXXXX")
 pids=()
@@ -63,21 +64,6 @@ our_nsd_pids() {
     tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF "$tmp/nsd.conf" && echo "$pid"
   done
   return 0
-}
-
-stop_pid() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "pid $pid did not stop on SIGTERM, killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
 }
 
 cleanup() {
@@ -103,14 +89,7 @@ command -v dnsperf >/dev/null || die "dnsperf not installed"
 command -v dig >/dev/null || die "dig not installed"
 if ((run_nsd)); then command -v nsd >/dev/null || die "nsd not installed"; fi
 
-mailflow=${MAILFLOW:-build/release/app/mailflow}
-if ((run_ours)) && [ -z "${MAILFLOW:-}" ]; then
-  log "building the Release build"
-  cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAILFLOW_TESTS=OFF >&2 \
-    || die "cmake configure failed"
-  cmake --build build/release --target mailflow -j "${BUILD_JOBS:-1}" >&2 || die "build failed"
-fi
-if ((run_ours)); then [ -x "$mailflow" ] || die "$mailflow was not built"; fi
+build_mailflow "$run_ours"
 
 # ---------------------------------------------------------------- helpers
 # answers ADDR PORT: true if a DNS server there answers beta.test MX with its MX.

@@ -54,8 +54,9 @@ READY_TIMEOUT=${READY_TIMEOUT:-20}
 RUN_TIMEOUT=${RUN_TIMEOUT:-300}     # seconds one smtp-source run may take
 PY=/usr/bin/python3                 # Debian's python3, which has python3-aiosmtpd
 
-log() { echo "smtp_bench: $*" >&2; }
-die() { log "error: $*"; exit 1; }
+BENCH_NAME=smtp_bench
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 for v in ROUNDS MESSAGES REF_MESSAGES SESSIONS MSG_SIZE E2E_SECONDS E2E_MSG_TIMEOUT READY_TIMEOUT RUN_TIMEOUT SINK_PORT AIOSMTPD_PORT; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "smtp_bench: $v must be a positive integer (got '${!v}')" >&2; exit 2; }
@@ -84,21 +85,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/mailflow-smtp-bench.XXXXXX")
 pids=()
 client_pid=""
 
-stop_pid() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "pid $pid did not stop on SIGTERM, killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
   local rc=$? pid
   trap - EXIT INT TERM
@@ -118,14 +104,7 @@ command -v taskset >/dev/null || die "taskset not installed (util-linux)"
 [ -x "$PY" ] || die "$PY not installed"
 if ((run_aio)); then "$PY" -c 'import aiosmtpd.handlers' 2>/dev/null || die "python3-aiosmtpd not installed"; fi
 
-mailflow=${MAILFLOW:-build/release/app/mailflow}
-if ((run_ours)) && [ -z "${MAILFLOW:-}" ]; then
-  log "building the Release build"
-  cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAILFLOW_TESTS=OFF >&2 \
-    || die "cmake configure failed"
-  cmake --build build/release --target mailflow -j "${BUILD_JOBS:-1}" >&2 || die "build failed"
-fi
-if ((run_ours)); then [ -x "$mailflow" ] || die "$mailflow was not built"; fi
+build_mailflow "$run_ours"
 
 # ---------------------------------------------------------------- helpers
 # Servers and clients are started as `taskset -c CPU program ...`: taskset execs the

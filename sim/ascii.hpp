@@ -15,6 +15,14 @@ inline bool ascii_iequals(std::string_view a, std::string_view b) {
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
 
+constexpr char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+
+inline std::string upper_ascii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = ascii_upper(c);
+  return out;
+}
+
 inline std::string lower_ascii(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = ascii_lower(c);

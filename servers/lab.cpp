@@ -19,6 +19,8 @@ bool lab_implements(sim::Service service) {
     case sim::Service::Smtp:
     case sim::Service::Submission:
     case sim::Service::Smtps:
+    case sim::Service::Pop3:
+    case sim::Service::Pop3s:
       return true;
     default:
       return false;
@@ -37,6 +39,7 @@ sim::World only_implemented(sim::World world) {
 // Where a limit can be set, for the messages of a limit that fails its verify().
 constexpr const char* kSmtpSource = "SMTP limits (settings.smtp in the world)";
 constexpr const char* kDnsSource = "DNS limits (settings.dns in the world)";
+constexpr const char* kPop3Source = "POP3 limits";
 constexpr const char* kQueueSource = "queue retry policy (settings.queue in the world)";
 
 std::unique_ptr<sim::Clock> make_clock(double time_scale) {
@@ -46,6 +49,18 @@ std::unique_ptr<sim::Clock> make_clock(double time_scale) {
     throw LabError(fmt::format("time scale (settings.time_scale in the world, or --time-scale) must be above 0 "
                                "and at most {}, got {}",
                                sim::ScaledClock::kMaxScale, time_scale));
+  }
+}
+
+// Binds a mail server's listener, or says in a LabError which one could not and why.
+template <class Server>
+void start_listening(Server& server, sim::Service service, const sim::Host& host, std::uint16_t port) {
+  try {
+    server.start();
+  } catch (const boost::system::system_error& e) {
+    std::string hint = port < 1024 ? " (ports below 1024 need root; use a port offset such as --port-offset 10000)" : "";
+    throw LabError(fmt::format("cannot listen for {} on {}:{} ({}): {}{}", sim::service_name(service), host.address, port,
+                               host.name, e.code().message(), hint));
   }
 }
 
@@ -125,6 +140,7 @@ void Lab::start() {
 
   start_dns();
   start_smtp();
+  start_pop3();
 }
 
 void Lab::start_dns() {
@@ -153,6 +169,7 @@ void Lab::run() { io_.run(); }
 void Lab::stop() {
   net::asio::post(io_, [this] {
     for (auto& server : smtp_servers_) server->stop();
+    for (auto& server : pop3_servers_) server->stop();
     for (auto& relay : relays_) relay->stop();
     for (auto& server : dns_servers_) server->stop();
   });
@@ -236,18 +253,42 @@ void Lab::start_smtp() {
       config.durable_writes = durable_writes_.get();
       config.journeys = &journeys_;
       auto server = std::make_unique<smtp::SmtpServer>(io_, config, *mail_, &bus_);
-      try {
-        server->start();
-      } catch (const boost::system::system_error& e) {
-        std::string hint =
-            config.port < 1024 ? " (ports below 1024 need root; use a port offset such as --port-offset 10000)" : "";
-        throw LabError(fmt::format("cannot listen for {} on {}:{} ({}): {}{}", sim::service_name(service), host.address,
-                                   config.port, host.name, e.code().message(), hint));
-      }
+      start_listening(*server, service, host, config.port);
       smtp_servers_.push_back(std::move(server));
     }
   }
   for (auto& relay : relays_) relay->start();
+}
+
+// Every host's POP3 (110) and POP3S (995) on the Maildir store the MX delivers into; one
+// set of maildrop locks for all of them, so [IN-USE] holds across ports and hosts.
+void Lab::start_pop3() {
+  if (auto problem = options_.pop3_limits.verify(); !problem.empty()) throw LabError(fmt::format("{}: {}", kPop3Source, problem));
+  pop3_services_ = std::make_unique<LabPop3>(world_, *store_, *mail_);
+  auto locks = std::make_shared<pop3::MaildropLocks>();
+  for (const auto& host : served_.hosts) {
+    for (auto service : {sim::Service::Pop3, sim::Service::Pop3s}) {
+      if (!host.serves(service)) continue;
+      pop3::Pop3ServerConfig config;
+      boost::system::error_code parse_error;
+      config.address = net::asio::ip::make_address(host.address, parse_error);
+      if (parse_error) throw LabError(fmt::format("{}: invalid address {}", host.name, host.address));
+      try {
+        config.tls = net::make_server_context(ca_->host_certificate(host.name, host.address), ca_->ca_file());
+      } catch (const std::exception& e) {
+        throw LabError(fmt::format("cannot make the TLS certificate of {}: {}", host.name, e.what()));
+      }
+      config.implicit_tls = service == sim::Service::Pop3s;
+      config.host_name = host.name;
+      config.port = served_.port_of(host, service);
+      config.limits = options_.pop3_limits;
+      config.allow_plaintext_auth = options_.allow_plaintext_auth;
+      config.locks = locks;
+      auto server = std::make_unique<pop3::Pop3Server>(io_, config, *pop3_services_, &bus_);
+      start_listening(*server, service, host, config.port);
+      pop3_servers_.push_back(std::move(server));
+    }
+  }
 }
 
 std::optional<net::udp::endpoint> Lab::dns_endpoint() const {

@@ -16,7 +16,9 @@
 #include "servers/dns/dns_server.hpp"
 #include "servers/lab_mail.hpp"
 #include "servers/net/asio.hpp"
+#include "servers/lab_pop3.hpp"
 #include "servers/net/lab_ca.hpp"
+#include "servers/pop3/pop3_server.hpp"
 #include "servers/smtp/mail_relay.hpp"
 #include "servers/smtp/smtp_server.hpp"
 #include "sim/clock.hpp"
@@ -34,12 +36,14 @@ struct LabOptions {
   std::filesystem::path trace_file = "trace.jsonl";
   dns::DnsLimits dns_limits;
   smtp::SmtpLimits smtp_limits;
+  pop3::Pop3Limits pop3_limits;
   // Lab time runs this many times faster than real time (retries, queue lifetime), so a
   // "retry in 60 s" happens within a second or two with the default.
   double time_scale = 60.0;
   sim::RetryPolicy retry;
-  // Lets SMTP clients use AUTH PLAIN/LOGIN without TLS first (RFC 4954 §4 says a server
-  // should refuse that): only for a demo of why it is a bad idea.
+  // Lets SMTP clients use AUTH PLAIN/LOGIN, and POP3 clients USER/PASS and AUTH PLAIN,
+  // without TLS first (RFC 4954 §4, RFC 2595 §4 say a server should refuse that): only
+  // for a demo of why it is a bad idea.
   bool allow_plaintext_auth = false;
   // Threads that run durable writes (Maildir delivery, queue enqueue) for the SMTP
   // sessions: fsync-bound, not CPU-bound, so more than the cores; concurrent writes share
@@ -106,8 +110,12 @@ class Lab {
   // session sees the result.
   std::unique_ptr<net::asio::thread_pool> durable_writes_;
 
+  std::unique_ptr<LabPop3> pop3_services_;
+  std::vector<std::unique_ptr<pop3::Pop3Server>> pop3_servers_;
+
   void start_dns();
   void start_smtp();
+  void start_pop3();  // after start_smtp(): needs the CA and LabMail's authenticate
 };
 
 // Copies every field the world's `settings:` section sets onto the options (smtp_limits,

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "servers/imap/imap_session.hpp"
+#include "servers/net/farewell.hpp"
 
 namespace mailflow::imap {
 
@@ -55,18 +56,6 @@ void ImapServer::mailbox_changed(const std::string& address, const std::string& 
   }
 }
 
-awaitable<void> ImapServer::refuse(tcp::socket socket, std::string line) {
-  error_code ec;
-  asio::steady_timer guard(io_, std::chrono::seconds(2));
-  guard.async_wait([&socket](const error_code& e) {
-    if (!e) socket.close();
-  });
-  co_await asio::async_write(socket, asio::buffer(line), asio::redirect_error(use_awaitable, ec));
-  guard.cancel();
-  socket.shutdown(tcp::socket::shutdown_both, ec);
-  socket.close(ec);
-}
-
 awaitable<void> ImapServer::accept_loop() {
   while (acceptor_.is_open()) {
     error_code ec;
@@ -82,7 +71,7 @@ awaitable<void> ImapServer::accept_loop() {
     if (sessions_.size() >= config_.limits.max_connections ||
         per_client_[client_ip] >= config_.limits.max_connections_per_client) {
       // With implicit TLS the client cannot read plaintext; closing is all it gets.
-      asio::co_spawn(io_, refuse(std::move(socket), config_.implicit_tls ? std::string()
+      asio::co_spawn(io_, net::send_farewell_and_close(std::move(socket), config_.implicit_tls ? std::string()
                                                     : "* BYE [UNAVAILABLE] Too many connections\r\n"),
                      asio::detached);
       continue;

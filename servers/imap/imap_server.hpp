@@ -62,7 +62,6 @@ class ImapServer {
 
  private:
   net::awaitable<void> accept_loop();
-  net::awaitable<void> refuse(net::tcp::socket socket, std::string line);
 
   net::asio::io_context& io_;
   ImapServerConfig config_;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "servers/net/farewell.hpp"
 #include "servers/pop3/pop3_session.hpp"
 
 namespace mailflow::pop3 {
@@ -51,21 +52,6 @@ void Pop3Server::session_ended(const std::shared_ptr<Pop3Session>& session, cons
   if (auto it = per_client_.find(client_ip); it != per_client_.end() && --it->second == 0) per_client_.erase(it);
 }
 
-awaitable<void> Pop3Server::refuse(tcp::socket socket, Pop3Response response) {
-  // The client gets a reason instead of the greeting (RFC 1939 §4 allows -ERR there),
-  // in plaintext even on POP3S: a refused client is not worth a handshake.
-  error_code ec;
-  std::string wire = response.format();
-  asio::steady_timer guard(io_, std::chrono::seconds(2));
-  guard.async_wait([&socket](const error_code& e) {
-    if (!e) socket.close();
-  });
-  co_await asio::async_write(socket, asio::buffer(wire), asio::redirect_error(use_awaitable, ec));
-  guard.cancel();
-  socket.shutdown(tcp::socket::shutdown_both, ec);
-  socket.close(ec);
-}
-
 awaitable<void> Pop3Server::accept_loop() {
   while (acceptor_.is_open()) {
     error_code ec;
@@ -84,7 +70,7 @@ awaitable<void> Pop3Server::accept_loop() {
     if (too_many || too_many_here) {
       std::string text = too_many ? "Too many connections, try again later"
                                   : fmt::format("Too many connections from {}, try again later", client_ip);
-      asio::co_spawn(io_, refuse(std::move(socket), make_response(responses::TooManyConnections, text)), asio::detached);
+      asio::co_spawn(io_, net::send_farewell_and_close(std::move(socket), make_response(responses::TooManyConnections, text).format()), asio::detached);
       if (per_client_[client_ip] == 0) per_client_.erase(client_ip);
       continue;
     }

@@ -73,7 +73,6 @@ class Pop3Server {
 
  private:
   net::awaitable<void> accept_loop();
-  net::awaitable<void> refuse(net::tcp::socket socket, Pop3Response response);
 
   net::asio::io_context& io_;
   Pop3ServerConfig config_;

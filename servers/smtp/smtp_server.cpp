@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "servers/net/farewell.hpp"
 #include "servers/smtp/smtp_codes.hpp"
 #include "servers/smtp/smtp_session.hpp"
 
@@ -59,20 +60,6 @@ void SmtpServer::session_ended(const std::shared_ptr<SmtpSession>& session, cons
   if (auto it = per_client_.find(client_ip); it != per_client_.end() && --it->second == 0) per_client_.erase(it);
 }
 
-awaitable<void> SmtpServer::refuse(tcp::socket socket, SmtpReply reply) {
-  // The client gets a reason before the close (RFC 5321 §3.1: 421 instead of the greeting).
-  error_code ec;
-  std::string wire = reply.format();
-  asio::steady_timer guard(io_, std::chrono::seconds(2));
-  guard.async_wait([&socket](const error_code& e) {
-    if (!e) socket.close();
-  });
-  co_await asio::async_write(socket, asio::buffer(wire), asio::redirect_error(use_awaitable, ec));
-  guard.cancel();
-  socket.shutdown(tcp::socket::shutdown_both, ec);
-  socket.close(ec);
-}
-
 awaitable<void> SmtpServer::accept_loop() {
   while (acceptor_.is_open()) {
     error_code ec;
@@ -87,15 +74,15 @@ awaitable<void> SmtpServer::accept_loop() {
     std::string client_ip = socket.remote_endpoint(ec).address().to_string();
     if (ec) continue;
     if (sessions_.size() >= config_.limits.max_connections) {
-      asio::co_spawn(io_, refuse(std::move(socket), make_reply(replies::TooManyConnections,
-                                                               fmt::format("{} Error: too many connections", config_.host_name))),
+      asio::co_spawn(io_, net::send_farewell_and_close(std::move(socket), make_reply(replies::TooManyConnections,
+                                                               fmt::format("{} Error: too many connections", config_.host_name)).format()),
                      asio::detached);
       continue;
     }
     if (per_client_[client_ip] >= config_.limits.max_connections_per_client) {
-      asio::co_spawn(io_, refuse(std::move(socket), make_reply(replies::TooManyConnections,
+      asio::co_spawn(io_, net::send_farewell_and_close(std::move(socket), make_reply(replies::TooManyConnections,
                                                                fmt::format("{} Error: too many connections from {}",
-                                                                           config_.host_name, client_ip))),
+                                                                           config_.host_name, client_ip)).format()),
                      asio::detached);
       continue;
     }

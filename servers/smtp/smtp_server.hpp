@@ -99,7 +99,6 @@ class SmtpServer {
 
  private:
   net::awaitable<void> accept_loop();
-  net::awaitable<void> refuse(net::tcp::socket socket, SmtpReply reply);
 
   net::asio::io_context& io_;
   SmtpServerConfig config_;

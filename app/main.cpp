@@ -74,7 +74,7 @@ int serve(const std::string& world_path, std::optional<int> port_offset, const s
   std::cout << fmt::format("mailflow lab \"{}\" is running (state in {})\n\n", lab.served_world().name,
                            std::filesystem::absolute(options.state_dir).string());
   std::cout << sim::endpoint_table(lab.served_world());
-  std::cout << "\nDNS, SMTP (MX, submission, SMTPS) and POP3 (POP3, POP3S) are served; IMAP comes next.\n";
+  std::cout << "\nDNS, SMTP (MX, submission, SMTPS), POP3 (POP3, POP3S) and IMAP (IMAP, IMAPS) are served.\n";
   if (auto ca = lab.ca_file(); !ca.empty()) std::cout << fmt::format("TLS clients trust the lab CA: {}\n", std::filesystem::absolute(ca).string());
   if (auto dns = lab.dns_endpoint()) {
     std::cout << fmt::format("Try: dig @{} -p {} beta.test MX\n", dns->address().to_string(), dns->port());

@@ -21,6 +21,8 @@ bool lab_implements(sim::Service service) {
     case sim::Service::Smtps:
     case sim::Service::Pop3:
     case sim::Service::Pop3s:
+    case sim::Service::Imap:
+    case sim::Service::Imaps:
       return true;
     default:
       return false;
@@ -39,7 +41,8 @@ sim::World only_implemented(sim::World world) {
 // Where a limit can be set, for the messages of a limit that fails its verify().
 constexpr const char* kSmtpSource = "SMTP limits (settings.smtp in the world)";
 constexpr const char* kDnsSource = "DNS limits (settings.dns in the world)";
-constexpr const char* kPop3Source = "POP3 limits";
+constexpr const char* kPop3Source = "POP3 limits (settings.pop3 in the world)";
+constexpr const char* kImapSource = "IMAP limits (settings.imap in the world)";
 constexpr const char* kQueueSource = "queue retry policy (settings.queue in the world)";
 
 std::unique_ptr<sim::Clock> make_clock(double time_scale) {
@@ -95,6 +98,31 @@ void apply_world_settings(const sim::LabSettings& settings, LabOptions& options)
   copy_if_set(settings.dns.max_tcp_connections, options.dns_limits.max_tcp_connections);
   copy_if_set(settings.dns.tcp_idle_timeout, options.dns_limits.tcp_idle_timeout);
 
+  const sim::Pop3Settings& pop3 = settings.pop3;
+  pop3::Pop3Limits& pop3_limits = options.pop3_limits;
+  copy_if_set(pop3.command_line, pop3_limits.command_line);
+  if (pop3.idle_timeout) pop3_limits.idle_timeout = std::chrono::ceil<std::chrono::seconds>(*pop3.idle_timeout);
+  copy_if_set(pop3.max_bad_commands, pop3_limits.max_bad_commands);
+  copy_if_set(pop3.max_auth_failures, pop3_limits.max_auth_failures);
+  copy_if_set(pop3.max_connections, pop3_limits.max_connections);
+  copy_if_set(pop3.max_connections_per_client, pop3_limits.max_connections_per_client);
+  if (pop3.login_delay) pop3_limits.login_delay = std::chrono::ceil<std::chrono::seconds>(*pop3.login_delay);
+  copy_if_set(pop3.allow_below_rfc_minimums, pop3_limits.allow_below_rfc_minimums);
+
+  const sim::ImapSettings& imap = settings.imap;
+  imap::ImapLimits& imap_limits = options.imap_limits;
+  copy_if_set(imap.line_length, imap_limits.line_length);
+  copy_if_set(imap.max_literal_bytes, imap_limits.max_literal_bytes);
+  copy_if_set(imap.max_append_bytes, imap_limits.max_append_bytes);
+  if (imap.idle_timeout) imap_limits.idle_timeout = std::chrono::ceil<std::chrono::seconds>(*imap.idle_timeout);
+  if (imap.login_timeout) imap_limits.login_timeout = std::chrono::ceil<std::chrono::seconds>(*imap.login_timeout);
+  copy_if_set(imap.max_bad_commands, imap_limits.max_bad_commands);
+  copy_if_set(imap.max_auth_failures, imap_limits.max_auth_failures);
+  copy_if_set(imap.max_connections, imap_limits.max_connections);
+  copy_if_set(imap.max_connections_per_client, imap_limits.max_connections_per_client);
+  copy_if_set(imap.max_connections_per_user, imap_limits.max_connections_per_user);
+  copy_if_set(imap.allow_below_rfc_minimums, imap_limits.allow_below_rfc_minimums);
+
   copy_if_set(settings.queue.first_retry, options.retry.first_retry);
   copy_if_set(settings.queue.backoff, options.retry.backoff);
   copy_if_set(settings.queue.max_interval, options.retry.max_interval);
@@ -141,6 +169,7 @@ void Lab::start() {
   start_dns();
   start_smtp();
   start_pop3();
+  start_imap();
 }
 
 void Lab::start_dns() {
@@ -149,9 +178,7 @@ void Lab::start_dns() {
   for (const auto& host : served_.hosts) {
     if (!host.serves(sim::Service::Dns)) continue;
     std::uint16_t port = served_.port_of(host, sim::Service::Dns);
-    boost::system::error_code parse_error;
-    auto address = net::asio::ip::make_address(host.address, parse_error);
-    if (parse_error) throw LabError(fmt::format("{}: invalid address {}", host.name, host.address));
+    auto address = address_of(host);
     auto server = std::make_unique<dns::DnsServer>(io_, authority, &bus_, host.name, address, port, options_.dns_limits);
     try {
       server->start();
@@ -170,6 +197,7 @@ void Lab::stop() {
   net::asio::post(io_, [this] {
     for (auto& server : smtp_servers_) server->stop();
     for (auto& server : pop3_servers_) server->stop();
+    for (auto& server : imap_servers_) server->stop();
     for (auto& relay : relays_) relay->stop();
     for (auto& server : dns_servers_) server->stop();
   });
@@ -208,16 +236,8 @@ void Lab::start_smtp() {
     bool smtp_host = host.serves(sim::Service::Smtp) || host.serves(sim::Service::Submission) ||
                      host.serves(sim::Service::Smtps);
     if (!smtp_host) continue;
-    boost::system::error_code parse_error;
-    auto address = net::asio::ip::make_address(host.address, parse_error);
-    if (parse_error) throw LabError(fmt::format("{}: invalid address {}", host.name, host.address));
-
-    std::shared_ptr<net::asio::ssl::context> server_tls;
-    try {
-      server_tls = net::make_server_context(ca_->host_certificate(host.name, host.address), ca_->ca_file());
-    } catch (const std::exception& e) {
-      throw LabError(fmt::format("cannot make the TLS certificate of {}: {}", host.name, e.what()));
-    }
+    auto address = address_of(host);
+    auto server_tls = server_tls_of(host);
 
     // Every SMTP host has a queue and a relay: submission hosts for outgoing mail, MX
     // hosts for the bounces they send.
@@ -260,35 +280,78 @@ void Lab::start_smtp() {
   for (auto& relay : relays_) relay->start();
 }
 
+// POP3 and IMAP servers take the same fields from their host; `finish` sets the
+// protocol's own (limits, locks).
+template <class Server, class Config, class Finish>
+void Lab::start_mailbox_servers(sim::Service plain, sim::Service implicit_tls,
+                                std::vector<std::unique_ptr<Server>>& servers, Finish finish) {
+  if (!mailbox_services_) mailbox_services_ = std::make_unique<LabMailboxes>(world_, *store_, *mail_);
+  for (const auto& host : served_.hosts) {
+    for (auto service : {plain, implicit_tls}) {
+      if (!host.serves(service)) continue;
+      Config config;
+      config.address = address_of(host);
+      config.tls = server_tls_of(host);
+      config.implicit_tls = service == implicit_tls;
+      config.host_name = host.name;
+      config.port = served_.port_of(host, service);
+      config.allow_plaintext_auth = options_.allow_plaintext_auth;
+      finish(config);
+      auto server = std::make_unique<Server>(io_, config, *mailbox_services_, &bus_);
+      start_listening(*server, service, host, config.port);
+      servers.push_back(std::move(server));
+    }
+  }
+}
+
 // Every host's POP3 (110) and POP3S (995) on the Maildir store the MX delivers into; one
 // set of maildrop locks for all of them, so [IN-USE] holds across ports and hosts.
 void Lab::start_pop3() {
   if (auto problem = options_.pop3_limits.verify(); !problem.empty()) throw LabError(fmt::format("{}: {}", kPop3Source, problem));
-  pop3_services_ = std::make_unique<LabPop3>(world_, *store_, *mail_);
   auto locks = std::make_shared<pop3::MaildropLocks>();
-  for (const auto& host : served_.hosts) {
-    for (auto service : {sim::Service::Pop3, sim::Service::Pop3s}) {
-      if (!host.serves(service)) continue;
-      pop3::Pop3ServerConfig config;
-      boost::system::error_code parse_error;
-      config.address = net::asio::ip::make_address(host.address, parse_error);
-      if (parse_error) throw LabError(fmt::format("{}: invalid address {}", host.name, host.address));
-      try {
-        config.tls = net::make_server_context(ca_->host_certificate(host.name, host.address), ca_->ca_file());
-      } catch (const std::exception& e) {
-        throw LabError(fmt::format("cannot make the TLS certificate of {}: {}", host.name, e.what()));
-      }
-      config.implicit_tls = service == sim::Service::Pop3s;
-      config.host_name = host.name;
-      config.port = served_.port_of(host, service);
-      config.limits = options_.pop3_limits;
-      config.allow_plaintext_auth = options_.allow_plaintext_auth;
-      config.locks = locks;
-      auto server = std::make_unique<pop3::Pop3Server>(io_, config, *pop3_services_, &bus_);
-      start_listening(*server, service, host, config.port);
-      pop3_servers_.push_back(std::move(server));
-    }
+  auto finish = [&](pop3::Pop3ServerConfig& config) {
+    config.limits = options_.pop3_limits;
+    config.locks = locks;
+  };
+  start_mailbox_servers<pop3::Pop3Server, pop3::Pop3ServerConfig>(sim::Service::Pop3, sim::Service::Pop3s,
+                                                                  pop3_servers_, finish);
+}
+
+// Every host's IMAP (143) and IMAPS (993) on the same Maildir store. Deliveries wake the
+// IDLE sessions of the recipient at once (RFC 2177) instead of at their next poll.
+void Lab::start_imap() {
+  if (auto problem = options_.imap_limits.verify(); !problem.empty()) throw LabError(fmt::format("{}: {}", kImapSource, problem));
+  auto finish = [&](imap::ImapServerConfig& config) { config.limits = options_.imap_limits; };
+  start_mailbox_servers<imap::ImapServer, imap::ImapServerConfig>(sim::Service::Imap, sim::Service::Imaps,
+                                                                  imap_servers_, finish);
+  auto arrived = [this](const std::string& address, const std::string& folder) { mail_arrived(address, folder); };
+  mail_->on_delivered(arrived);
+}
+
+void Lab::mail_arrived(const std::string& address, const std::string& folder) {
+  // Deliveries run on the durable-write threads; the IMAP servers live on the io thread.
+  net::asio::post(io_, [this, address, folder] {
+    for (auto& server : imap_servers_) server->mailbox_changed(address, folder, nullptr);
+  });
+}
+
+net::asio::ip::address Lab::address_of(const sim::Host& host) const {
+  boost::system::error_code parse_error;
+  auto address = net::asio::ip::make_address(host.address, parse_error);
+  if (parse_error) throw LabError(fmt::format("{}: invalid address {}", host.name, host.address));
+  return address;
+}
+
+std::shared_ptr<net::asio::ssl::context> Lab::server_tls_of(const sim::Host& host) {
+  auto& tls = server_tls_[host.name];
+  if (tls) return tls;
+  try {
+    tls = net::make_server_context(ca_->host_certificate(host.name, host.address), ca_->ca_file());
+  } catch (const std::exception& e) {
+    server_tls_.erase(host.name);
+    throw LabError(fmt::format("cannot make the TLS certificate of {}: {}", host.name, e.what()));
   }
+  return tls;
 }
 
 std::optional<net::udp::endpoint> Lab::dns_endpoint() const {

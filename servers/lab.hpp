@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -14,9 +15,10 @@
 #include <nlohmann/json.hpp>
 
 #include "servers/dns/dns_server.hpp"
+#include "servers/imap/imap_server.hpp"
 #include "servers/lab_mail.hpp"
+#include "servers/lab_mailboxes.hpp"
 #include "servers/net/asio.hpp"
-#include "servers/lab_pop3.hpp"
 #include "servers/net/lab_ca.hpp"
 #include "servers/pop3/pop3_server.hpp"
 #include "servers/smtp/mail_relay.hpp"
@@ -37,13 +39,14 @@ struct LabOptions {
   dns::DnsLimits dns_limits;
   smtp::SmtpLimits smtp_limits;
   pop3::Pop3Limits pop3_limits;
+  imap::ImapLimits imap_limits;
   // Lab time runs this many times faster than real time (retries, queue lifetime), so a
   // "retry in 60 s" happens within a second or two with the default.
   double time_scale = 60.0;
   sim::RetryPolicy retry;
-  // Lets SMTP clients use AUTH PLAIN/LOGIN, and POP3 clients USER/PASS and AUTH PLAIN,
-  // without TLS first (RFC 4954 §4, RFC 2595 §4 say a server should refuse that): only
-  // for a demo of why it is a bad idea.
+  // Lets SMTP clients use AUTH PLAIN/LOGIN, POP3 clients USER/PASS and AUTH PLAIN, and
+  // IMAP clients LOGIN and AUTHENTICATE PLAIN without TLS first (RFC 4954 §4, RFC 2595 §4
+  // say a server should refuse that): only for a demo of why it is a bad idea.
   bool allow_plaintext_auth = false;
   // Threads that run durable writes (Maildir delivery, queue enqueue) for the SMTP
   // sessions: fsync-bound, not CPU-bound, so more than the cores; concurrent writes share
@@ -101,6 +104,7 @@ class Lab {
   std::vector<std::unique_ptr<dns::DnsServer>> dns_servers_;
   std::unique_ptr<sim::Clock> clock_;
   std::optional<net::LabCa> ca_;
+  std::map<std::string, std::shared_ptr<net::asio::ssl::context>> server_tls_;  // by host name
   std::unique_ptr<LabMail> mail_;
   smtp::JourneyRegistry journeys_;  // relays announce their connections to the MX sessions
   std::vector<std::unique_ptr<sim::MailQueue>> queues_;
@@ -110,12 +114,23 @@ class Lab {
   // session sees the result.
   std::unique_ptr<net::asio::thread_pool> durable_writes_;
 
-  std::unique_ptr<LabPop3> pop3_services_;
+  std::unique_ptr<LabMailboxes> mailbox_services_;  // for the POP3 and IMAP servers
   std::vector<std::unique_ptr<pop3::Pop3Server>> pop3_servers_;
+  std::vector<std::unique_ptr<imap::ImapServer>> imap_servers_;
 
   void start_dns();
   void start_smtp();
-  void start_pop3();  // after start_smtp(): needs the CA and LabMail's authenticate
+  // After start_smtp(): they need the CA and LabMail's authenticate.
+  void start_pop3();
+  void start_imap();
+  template <class Server, class Config, class Finish>
+  void start_mailbox_servers(sim::Service plain, sim::Service implicit_tls,
+                             std::vector<std::unique_ptr<Server>>& servers, Finish finish);
+  // A host's address and TLS context for a server of `service` on it; throws LabError.
+  net::asio::ip::address address_of(const sim::Host& host) const;
+  std::shared_ptr<net::asio::ssl::context> server_tls_of(const sim::Host& host);
+  // A message arrived in a user's folder (from any thread): IDLE sessions hear of it now.
+  void mail_arrived(const std::string& address, const std::string& folder);
 };
 
 // Copies every field the world's `settings:` section sets onto the options (smtp_limits,

@@ -227,6 +227,7 @@ smtp::AcceptResult LabMail::deliver_locally(const std::string& host, smtp::Accep
       ++stored;
       publish(sim::EventKind::Delivered, host, message.journey,
               fmt::format("stored in the mailbox of {} (UID {}, {} octets)", user->address, delivery.uid, bytes.size()));
+      if (delivered_) delivered_(user->address, "INBOX");
       continue;
     }
     smtp::SmtpReply refusal;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,6 +31,11 @@ class LabMail : public smtp::SmtpServices {
   std::string reverse_name(const std::string& address) override;
   std::string new_journey_id() override;
 
+  // Called after every local delivery, on the thread that stored it, with the recipient's
+  // address and folder. Set before the servers start.
+  using DeliveryListener = std::function<void(const std::string& address, const std::string& folder)>;
+  void on_delivered(DeliveryListener listener) { delivered_ = std::move(listener); }
+
   // True when `host` is one of `domain`'s MX hosts in the world.
   bool serves_domain(const std::string& host, const std::string& domain) const;
 
@@ -52,6 +58,7 @@ class LabMail : public smtp::SmtpServices {
   const sim::Clock& clock_;
   sim::EventBus* bus_;
   std::map<std::string, smtp::MailRelay*> relays_;
+  DeliveryListener delivered_;
   std::atomic<std::uint64_t> journeys_{0};  // accept() runs on several threads
 };
 

@@ -97,7 +97,8 @@ struct User {
 
 // The lab's limits a world may override (the `settings:` section of a world file). Every
 // field is optional: unset means "the server's default", which lives with the server
-// (servers/smtp/smtp_limits.hpp, servers/dns/dns_server.hpp, sim/clock.hpp) together with
+// (servers/smtp/smtp_limits.hpp, servers/dns/dns_server.hpp, servers/pop3/pop3_limits.hpp,
+// servers/imap/imap_limits.hpp, sim/clock.hpp) together with
 // its RFC source. sim/ cannot see those structs, so these are plain values that
 // apply_world_settings() (servers/lab.hpp) copies onto LabOptions; the servers' verify()
 // then judges the result (RFC minimums included).
@@ -126,6 +127,37 @@ struct DnsSettings {
   friend bool operator==(const DnsSettings&, const DnsSettings&) = default;
 };
 
+// Every POP3 server of the world (mirrors servers/pop3/pop3_limits.hpp).
+struct Pop3Settings {
+  std::optional<std::size_t> command_line;                // octets of a command line with CRLF
+  std::optional<std::chrono::milliseconds> idle_timeout;  // wait for the next command
+  std::optional<std::size_t> max_bad_commands;            // -ERR replies before close
+  std::optional<std::size_t> max_auth_failures;           // failed logins per session before close
+  std::optional<std::size_t> max_connections;             // sessions at once per server
+  std::optional<std::size_t> max_connections_per_client;  // sessions at once per client address
+  std::optional<std::chrono::milliseconds> login_delay;   // least time between two logins of a user
+  std::optional<bool> allow_below_rfc_minimums;           // let a demo go below RFC minimums
+
+  friend bool operator==(const Pop3Settings&, const Pop3Settings&) = default;
+};
+
+// Every IMAP server of the world (mirrors servers/imap/imap_limits.hpp).
+struct ImapSettings {
+  std::optional<std::size_t> line_length;                  // octets of a command line
+  std::optional<std::size_t> max_literal_bytes;            // one literal outside APPEND
+  std::optional<std::size_t> max_append_bytes;             // APPEND's message (APPENDLIMIT)
+  std::optional<std::chrono::milliseconds> idle_timeout;   // wait for a command after login
+  std::optional<std::chrono::milliseconds> login_timeout;  // wait for a command before login
+  std::optional<std::size_t> max_bad_commands;             // BAD responses before BYE
+  std::optional<std::size_t> max_auth_failures;            // failed logins per session before BYE
+  std::optional<std::size_t> max_connections;              // sessions at once per server
+  std::optional<std::size_t> max_connections_per_client;   // sessions at once per client address
+  std::optional<std::size_t> max_connections_per_user;     // sessions of one user from one address
+  std::optional<bool> allow_below_rfc_minimums;            // let a demo go below RFC minimums
+
+  friend bool operator==(const ImapSettings&, const ImapSettings&) = default;
+};
+
 // The queue's retry schedule, in lab time (see RetryPolicy in sim/clock.hpp).
 struct QueueSettings {
   std::optional<std::chrono::seconds> first_retry;   // wait after the first failed attempt
@@ -140,6 +172,8 @@ struct LabSettings {
   std::optional<double> time_scale;  // lab time runs this many times faster than real time
   SmtpSettings smtp;                 // every SMTP server of the world (MX, submission, SMTPS)
   DnsSettings dns;                   // every DNS server of the world
+  Pop3Settings pop3;                 // every POP3 and POP3S server
+  ImapSettings imap;                 // every IMAP and IMAPS server
   QueueSettings queue;               // every host's outbound queue
 
   friend bool operator==(const LabSettings&, const LabSettings&) = default;

@@ -633,7 +633,7 @@ class WorldReader {
   // for any server is refused here (zero, negative, out of type range); the RFC minimums
   // are the servers' verify() to judge, once the lab applies the settings.
   void read_settings(const Value& v, LabSettings& settings) {
-    const auto f = settings_fields(v, "settings", {"time_scale", "smtp", "dns", "queue"});
+    const auto f = settings_fields(v, "settings", {"time_scale", "smtp", "dns", "pop3", "imap", "queue"});
     if (!f) return;
     if (const Value* scale = optional(*f, "time_scale")) {
       if (auto x = real_of(*scale, "settings.time_scale")) {
@@ -647,6 +647,8 @@ class WorldReader {
     }
     if (const Value* smtp = optional(*f, "smtp")) read_smtp_settings(*smtp, settings.smtp);
     if (const Value* dns = optional(*f, "dns")) read_dns_settings(*dns, settings.dns);
+    if (const Value* pop3 = optional(*f, "pop3")) read_pop3_settings(*pop3, settings.pop3);
+    if (const Value* imap = optional(*f, "imap")) read_imap_settings(*imap, settings.imap);
     if (const Value* queue = optional(*f, "queue")) read_queue_settings(*queue, settings.queue);
   }
 
@@ -680,6 +682,46 @@ class WorldReader {
     set_size(*f, kWhere, "udp_max_payload", dns.udp_max_payload, kMaxUdpPayload);
     set_count(*f, kWhere, "max_tcp_connections", dns.max_tcp_connections);
     set_duration(*f, kWhere, "tcp_idle_timeout", dns.tcp_idle_timeout, false);
+  }
+
+  void read_pop3_settings(const Value& v, Pop3Settings& pop3) {
+    static constexpr std::string_view kWhere = "settings.pop3";
+    const auto f = settings_fields(v, kWhere,
+                                   {"command_line", "idle_timeout", "max_bad_commands", "max_auth_failures",
+                                    "max_connections", "max_connections_per_client", "login_delay",
+                                    "allow_below_rfc_minimums"});
+    if (!f) return;
+    set_size(*f, kWhere, "command_line", pop3.command_line, SIZE_MAX);
+    // Pop3Limits counts its times in whole seconds.
+    set_duration(*f, kWhere, "idle_timeout", pop3.idle_timeout, true);
+    set_count(*f, kWhere, "max_bad_commands", pop3.max_bad_commands);
+    set_count(*f, kWhere, "max_auth_failures", pop3.max_auth_failures);
+    set_count(*f, kWhere, "max_connections", pop3.max_connections);
+    set_count(*f, kWhere, "max_connections_per_client", pop3.max_connections_per_client);
+    set_duration(*f, kWhere, "login_delay", pop3.login_delay, true);
+    set_bool(*f, kWhere, "allow_below_rfc_minimums", pop3.allow_below_rfc_minimums);
+  }
+
+  void read_imap_settings(const Value& v, ImapSettings& imap) {
+    static constexpr std::string_view kWhere = "settings.imap";
+    const auto f = settings_fields(v, kWhere,
+                                   {"line_length", "max_literal_bytes", "max_append_bytes", "idle_timeout",
+                                    "login_timeout", "max_bad_commands", "max_auth_failures", "max_connections",
+                                    "max_connections_per_client", "max_connections_per_user",
+                                    "allow_below_rfc_minimums"});
+    if (!f) return;
+    set_size(*f, kWhere, "line_length", imap.line_length, SIZE_MAX);
+    set_size(*f, kWhere, "max_literal_bytes", imap.max_literal_bytes, SIZE_MAX);
+    set_size(*f, kWhere, "max_append_bytes", imap.max_append_bytes, SIZE_MAX);
+    // ImapLimits counts its times in whole seconds.
+    set_duration(*f, kWhere, "idle_timeout", imap.idle_timeout, true);
+    set_duration(*f, kWhere, "login_timeout", imap.login_timeout, true);
+    set_count(*f, kWhere, "max_bad_commands", imap.max_bad_commands);
+    set_count(*f, kWhere, "max_auth_failures", imap.max_auth_failures);
+    set_count(*f, kWhere, "max_connections", imap.max_connections);
+    set_count(*f, kWhere, "max_connections_per_client", imap.max_connections_per_client);
+    set_count(*f, kWhere, "max_connections_per_user", imap.max_connections_per_user);
+    set_bool(*f, kWhere, "allow_below_rfc_minimums", imap.allow_below_rfc_minimums);
   }
 
   void read_queue_settings(const Value& v, QueueSettings& queue) {

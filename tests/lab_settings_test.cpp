@@ -217,6 +217,49 @@ TEST(LabSettings, QueuePolicyRefusedByVerifyNameTheWorldsSettings) {
   EXPECT_EQ(error, "queue retry policy (settings.queue in the world): max_interval must be at least first_retry");
 }
 
+TEST(ApplyWorldSettings, AWorldFileReachesThePop3AndImapLimits) {
+  const LabOptions options = options_from_world(
+      "settings:\n"
+      "  pop3: { command_line: 512, idle_timeout: 15m, max_bad_commands: 5, max_auth_failures: 2,\n"
+      "          max_connections: 40, max_connections_per_client: 4, login_delay: 30s,\n"
+      "          allow_below_rfc_minimums: true }\n"
+      "  imap: { line_length: 16K, max_literal_bytes: 1K, max_append_bytes: 2M, idle_timeout: 45m,\n"
+      "          login_timeout: 1m, max_bad_commands: 6, max_auth_failures: 4, max_connections: 30,\n"
+      "          max_connections_per_client: 3, max_connections_per_user: 2, allow_below_rfc_minimums: true }\n");
+  const pop3::Pop3Limits& p = options.pop3_limits;
+  EXPECT_EQ(p.command_line, 512u);
+  EXPECT_EQ(p.idle_timeout, 900s);
+  EXPECT_EQ(p.max_bad_commands, 5u);
+  EXPECT_EQ(p.max_auth_failures, 2u);
+  EXPECT_EQ(p.max_connections, 40u);
+  EXPECT_EQ(p.max_connections_per_client, 4u);
+  EXPECT_EQ(p.login_delay, 30s);
+  EXPECT_TRUE(p.allow_below_rfc_minimums);
+  const imap::ImapLimits& i = options.imap_limits;
+  EXPECT_EQ(i.line_length, 16u * 1024);
+  EXPECT_EQ(i.max_literal_bytes, 1024u);
+  EXPECT_EQ(i.max_append_bytes, 2u << 20);
+  EXPECT_EQ(i.idle_timeout, 45min);
+  EXPECT_EQ(i.login_timeout, 60s);
+  EXPECT_EQ(i.max_bad_commands, 6u);
+  EXPECT_EQ(i.max_auth_failures, 4u);
+  EXPECT_EQ(i.max_connections, 30u);
+  EXPECT_EQ(i.max_connections_per_client, 3u);
+  EXPECT_EQ(i.max_connections_per_user, 2u);
+  EXPECT_TRUE(i.allow_below_rfc_minimums);
+  EXPECT_EQ(options.smtp_limits.command_line, smtp::SmtpLimits{}.command_line);
+}
+
+TEST(LabSettings, ImapLimitsRefusedByVerifyNameTheWorldsSettings) {
+  const std::string error = start_error(options_from_world("settings: { imap: { idle_timeout: 1m } }\n"));
+  EXPECT_EQ(error.rfind("IMAP limits (settings.imap in the world): ", 0), 0u) << error;
+}
+
+TEST(LabSettings, Pop3LimitsRefusedByVerifyNameTheWorldsSettings) {
+  const std::string error = start_error(options_from_world("settings: { pop3: { idle_timeout: 1m } }\n"));
+  EXPECT_EQ(error.rfind("POP3 limits (settings.pop3 in the world): ", 0), 0u) << error;
+}
+
 TEST(LabSettings, TimeScaleOutOfRangeIsALabErrorNamingTheSetting) {
   LabOptions options;
   options.time_scale = 0;

@@ -2,79 +2,18 @@
 // (straight to mx.beta.test, as another provider would), then real POP3 clients from
 // Debian collect it from mail.beta.test: Python's poplib over POP3S and over STLS, curl
 // over pop3s://, and fetchmail over TLS into an MDA (which deletes it at QUIT).
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <fstream>
-#include <sstream>
 
-#include "tests/e2e/lab_process.hpp"
-#include "tests/e2e/smtp_conversation.hpp"
+#include "tests/e2e/mail_lab_test.hpp"
 
 namespace mailflow::e2e {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kMailHost = "mail.beta.test";
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class Pop3Clients : public ::testing::Test {
- protected:
-  void SetUp() override { lab_ = std::make_unique<LabProcess>(); }
-
-  const nlohmann::json& host(const std::string& name) {
-    for (const auto& h : lab_->ready()["hosts"]) {
-      if (h["name"] == name) return h;
-    }
-    throw std::runtime_error("no host " + name);
-  }
-  std::string address(const std::string& name = kMailHost) { return host(name)["address"]; }
-  std::string port(const std::string& service, const std::string& name = kMailHost) {
-    return std::to_string(int(host(name)["ports"][service]));
-  }
-  std::string ca() { return lab_->ready()["ca_file"]; }
-  fs::path bob_maildir() {
-    for (const auto& u : lab_->ready()["users"]) {
-      if (u["address"] == "bob@beta.test") return std::string(u["maildir"]);
-    }
-    throw std::runtime_error("no bob");
-  }
-  std::size_t inbox_count() {
-    std::size_t n = 0;
-    for (const char* sub : {"new", "cur"}) {
-      std::error_code ec;
-      for (auto it = fs::directory_iterator(bob_maildir() / sub, ec); it != fs::directory_iterator(); ++it) ++n;
-    }
-    return n;
-  }
-
-  // One letter for bob through the MX, as a foreign server would send it (body lines
-  // already dot-stuffed for DATA).
-  void deliver(const std::string& subject, const std::string& body = "Hello Bob.") {
-    SmtpConversation c(address("mx.beta.test"), std::stoi(port("smtp", "mx.beta.test")));
-    ASSERT_TRUE(c.expect("220 *"));
-    c.send("EHLO sender.example");
-    ASSERT_TRUE(c.expect("250 *"));
-    c.send("MAIL FROM:<alice@alpha.test>");
-    ASSERT_TRUE(c.expect("250 *"));
-    c.send("RCPT TO:<bob@beta.test>");
-    ASSERT_TRUE(c.expect("250 *"));
-    c.send("DATA");
-    ASSERT_TRUE(c.expect("354 *"));
-    c.send_raw("Subject: " + subject + "\r\n\r\n" + body + "\r\n.\r\n");
-    ASSERT_TRUE(c.expect("250 *"));
-    c.send("QUIT");
-  }
-
-  std::unique_ptr<LabProcess> lab_;
-};
+using Pop3Clients = MailLabTest;
 
 TEST_F(Pop3Clients, HostsListPop3AndPop3sPorts) {
   EXPECT_EQ(port("pop3"), std::to_string(110 + lab_->port_offset()));
@@ -169,7 +108,7 @@ TEST_F(Pop3Clients, FetchmailDownloadsBobsMailOverTlsIntoAnMda) {
                           "--nosyslog"}, 60);
     if (service == "pop3s") {
       ASSERT_EQ(r.exit_code, 0) << r.output;
-      std::string got = read_all(mbox);
+      std::string got = read_file(mbox);
       EXPECT_NE(got.find("Subject: fetchmail-one"), std::string::npos) << got;
       EXPECT_NE(got.find("Subject: fetchmail-two"), std::string::npos) << got;
       EXPECT_EQ(inbox_count(), 0u) << "fetchmail deletes what it downloaded (DELE, then QUIT)";
@@ -177,7 +116,7 @@ TEST_F(Pop3Clients, FetchmailDownloadsBobsMailOverTlsIntoAnMda) {
       deliver("fetchmail-three");
     } else {
       ASSERT_EQ(r.exit_code, 0) << r.output;
-      EXPECT_NE(read_all(mbox).find("Subject: fetchmail-three"), std::string::npos) << r.output;
+      EXPECT_NE(read_file(mbox).find("Subject: fetchmail-three"), std::string::npos) << r.output;
       EXPECT_EQ(inbox_count(), 0u);
     }
   }

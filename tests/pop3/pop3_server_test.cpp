@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "servers/lab_mail.hpp"
-#include "servers/lab_pop3.hpp"
+#include "servers/lab_mailboxes.hpp"
 #include "servers/net/lab_ca.hpp"
 #include "servers/net/tls.hpp"
 #include "servers/pop3/pop3_server.hpp"
@@ -122,7 +122,7 @@ class Pop3Lab {
   sim::MaildirStore store_;
   sim::ScaledClock clock_;
   LabMail mail_;
-  LabPop3 services_;
+  LabMailboxes services_;
   net::LabCa ca_;
   net::asio::io_context io_;
   // Keeps run() going between sessions, so on_io() always has a thread to run on.

@@ -491,7 +491,7 @@ TEST(WorldLoader, RejectsBadDocumentsAtTheOffendingNode) {
       // The settings section.
       {"settings not a map", "settings: [smtp]\n", "settings must be a map, got a list", 1, 11},
       {"unknown settings key", "settings:\n  colour: blue\n",
-       "unknown key 'colour' in settings (allowed: time_scale, smtp, dns, queue)", 2, 3},
+       "unknown key 'colour' in settings (allowed: time_scale, smtp, dns, pop3, imap, queue)", 2, 3},
       {"unknown smtp setting", with_setting("smtp", "max_rcpt: 5"),
        "unknown key 'max_rcpt' in settings.smtp (allowed: command_line, text_line, max_recipients, "
        "max_message_bytes, max_errors, max_connections, max_connections_per_client, max_auth_failures, "

@@ -23,7 +23,10 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include "sim/ascii.hpp"
 #include "sim/clock.hpp"
+#include "sim/world_settings_reader.hpp"
+#include "sim/yaml_reader.hpp"
 
 namespace mailflow::sim {
 namespace {
@@ -33,59 +36,14 @@ constexpr std::uintmax_t kMaxWorldFileBytes = 4 * 1024 * 1024;
 // RFC 2181 §8: a TTL is an unsigned 31-bit number of seconds.
 constexpr std::uint64_t kMaxTtl = 2147483647;
 constexpr std::uint64_t kMaxPort = 65535;
-// Counts in `settings:` (recipients, connections, errors): anything beyond is a typo.
-constexpr std::uint64_t kMaxCount = 4294967295;
-// RFC 6891 §6.2.3: the EDNS UDP payload size is a 16-bit field.
-constexpr std::uint64_t kMaxUdpPayload = 65535;
-// Durations in `settings:` stay below a year, so lab-time arithmetic never overflows and a
-// typo ("5000d") is caught.
-constexpr std::chrono::milliseconds kMaxDuration = std::chrono::days{365};
 
-struct Where {
-  int line = 0;  // 1-based, 0 when unknown
-  int column = 0;
-};
-
-// yaml-cpp marks are 0-based and -1 for nodes that do not come from the text.
-Where where_of(const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  if (mark.line < 0) return {};
-  return {mark.line + 1, mark.column + 1};
-}
-
-// A node and the place to blame for it. yaml-cpp points a null value at the *next* token,
-// which may be lines further down, so a null value is blamed on its key instead.
-struct Value {
-  YAML::Node node;
-  Where at;
-};
-
-struct Field {
-  Where key_at;
-  Value value;
-};
-
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Scalar: return fmt::format("'{}'", node.Scalar());
-    default: return "nothing";
-  }
-}
-
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool parse_digits(std::string_view text, std::uint64_t& out) {
-  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return false;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size();
-}
+using yaml::Field;
+using yaml::Fields;
+using yaml::Value;
+using yaml::Where;
+using yaml::describe;
+using yaml::parse_digits;
+using yaml::where_of;
 
 bool is_ipv4(std::string_view text) {
   int parts = 0;
@@ -162,95 +120,21 @@ struct MxSource {
   Where host;
 };
 
-class WorldReader {
+class WorldReader : public yaml::Reader {
  public:
-  explicit WorldReader(std::string file) : file_(std::move(file)) {}
+  using yaml::Reader::Reader;
 
   std::vector<WorldError> read(const YAML::Node& root) {
     read_top(Value{root, where_of(root)});
     check_hosts();
     check_users();
     check_mx();
-    std::stable_sort(errors_.begin(), errors_.end(), [](const WorldError& a, const WorldError& b) {
-      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-    });
-    return std::move(errors_);
+    return take_errors();
   }
 
   World take_world() { return std::move(world_); }
 
  private:
-  void error(Where at, std::string message) {
-    errors_.push_back(WorldError{file_, at.line, at.column, std::move(message)});
-  }
-
-  // Reads a map's entries, reporting unknown and repeated keys. Null is not a map here.
-  std::optional<std::map<std::string, Field>> fields(const Value& v, std::string_view what,
-                                                     std::initializer_list<std::string_view> allowed) {
-    if (!v.node.IsMap()) {
-      error(v.at, fmt::format("{} must be a map, got {}", what, describe(v.node)));
-      return std::nullopt;
-    }
-    std::map<std::string, Field> out;
-    for (auto it = v.node.begin(); it != v.node.end(); ++it) {
-      const Where key_at = where_of(it->first);
-      if (!it->first.IsScalar()) {
-        error(key_at, fmt::format("a key in {} must be a plain word, got {}", what, describe(it->first)));
-        continue;
-      }
-      const std::string& key = it->first.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        error(key_at, fmt::format("unknown key '{}' in {} (allowed: {})", key, what, fmt::join(allowed, ", ")));
-        continue;
-      }
-      if (const auto previous = out.find(key); previous != out.end()) {
-        error(key_at, fmt::format("duplicate key '{}' in {} (first at line {})", key, what,
-                                  previous->second.key_at.line));
-        continue;
-      }
-      const Where value_at = it->second.IsNull() ? key_at : where_of(it->second);
-      out.emplace(key, Field{key_at, Value{it->second, value_at}});
-    }
-    return out;
-  }
-
-  const Value* required(const std::map<std::string, Field>& f, const Value& map, std::string_view what,
-                        const std::string& key) {
-    const auto it = f.find(key);
-    if (it != f.end()) return &it->second.value;
-    error(map.at, fmt::format("{} is missing required key '{}'", what, key));
-    return nullptr;
-  }
-
-  static const Value* optional(const std::map<std::string, Field>& f, const std::string& key) {
-    const auto it = f.find(key);
-    return it == f.end() ? nullptr : &it->second.value;
-  }
-
-  std::optional<std::string> string_of(const Value& v, std::string_view what) {
-    if (v.node.IsScalar() && !v.node.Scalar().empty()) return v.node.Scalar();
-    if (v.node.IsScalar() || v.node.IsNull()) {
-      error(v.at, fmt::format("{} must not be empty", what));
-    } else {
-      error(v.at, fmt::format("{} must be a string, got {}", what, describe(v.node)));
-    }
-    return std::nullopt;
-  }
-
-  std::optional<std::uint64_t> number_of(const Value& v, std::string_view what, std::uint64_t min,
-                                         std::uint64_t max) {
-    if (!v.node.IsScalar()) {
-      error(v.at, fmt::format("{} must be a number, got {}", what, describe(v.node)));
-      return std::nullopt;
-    }
-    std::uint64_t n = 0;
-    if (!parse_digits(v.node.Scalar(), n) || n < min || n > max) {
-      error(v.at, fmt::format("{} must be a whole number from {} to {}, got '{}'", what, min, max,
-                              v.node.Scalar()));
-      return std::nullopt;
-    }
-    return n;
-  }
 
   // A DNS name as a world writes it: canonical, and checked against RFC 1035 syntax.
   std::optional<std::string> name_of(const Value& v, std::string_view what) {
@@ -264,19 +148,6 @@ class WorldReader {
     return name;
   }
 
-  // Calls each_item for every element; a key with no value counts as an empty list.
-  template <typename Fn>
-  void for_each_item(const Value& list, std::string_view what, Fn each_item) {
-    if (list.node.IsNull()) return;
-    if (!list.node.IsSequence()) {
-      error(list.at, fmt::format("{} must be a list, got {}", what, describe(list.node)));
-      return;
-    }
-    for (auto it = list.node.begin(); it != list.node.end(); ++it) {
-      const YAML::Node item = *it;
-      each_item(Value{item, item.IsNull() ? list.at : where_of(item)});
-    }
-  }
 
   void read_top(const Value& root) {
     if (root.node.IsNull()) {
@@ -299,14 +170,18 @@ class WorldReader {
     hosts_key_at_ = root.at;
     if (const auto it = f->find("hosts"); it != f->end()) {
       hosts_key_at_ = it->second.key_at;
-      const std::size_t errors_before = errors_.size();
+      const std::size_t errors_before = error_count();
       for_each_item(it->second.value, "hosts", [this](const Value& item) { read_host(item); });
-      hosts_complete_ = errors_.size() == errors_before;
+      hosts_complete_ = error_count() == errors_before;
     }
     if (const Value* v = optional(*f, "users")) {
       for_each_item(*v, "users", [this](const Value& item) { read_user(item); });
     }
-    if (const Value* v = optional(*f, "settings")) read_settings(*v, world_.settings);
+    if (const Value* v = optional(*f, "settings")) {
+      SettingsReader settings(file());
+      settings.read(*v, world_.settings);
+      add_errors(settings.take_errors());
+    }
   }
 
   void read_domain(const Value& item) {
@@ -530,261 +405,6 @@ class WorldReader {
     }
   }
 
-  std::optional<bool> bool_of(const Value& v, std::string_view what) {
-    bool flag = false;
-    if (!v.node.IsScalar() || !YAML::convert<bool>::decode(v.node, flag)) {
-      error(v.at, fmt::format("{} must be true or false, got {}", what, describe(v.node)));
-      return std::nullopt;
-    }
-    return flag;
-  }
-
-  // A byte count: "20480", "20K", "50M", "1G" (powers of 1024), from min to max.
-  std::optional<std::uint64_t> size_of(const Value& v, std::string_view what, std::uint64_t min,
-                                       std::uint64_t max) {
-    if (!v.node.IsScalar()) {
-      error(v.at, fmt::format("{} must be a number, got {}", what, describe(v.node)));
-      return std::nullopt;
-    }
-    std::string_view text = v.node.Scalar();
-    const auto digits_end = std::find_if(text.begin(), text.end(), [](char c) { return c < '0' || c > '9'; });
-    const std::string_view digits = text.substr(0, static_cast<std::size_t>(digits_end - text.begin()));
-    const std::string unit = lower_ascii(text.substr(digits.size()));
-    std::uint64_t n = 0;
-    if (!parse_digits(digits, n)) {
-      error(v.at, fmt::format("{} must be a number such as 20480 or 20K, got '{}'", what, text));
-      return std::nullopt;
-    }
-    const std::map<std::string, int> shifts{{"", 0}, {"k", 10}, {"m", 20}, {"g", 30}};
-    const auto shift = shifts.find(unit);
-    if (shift == shifts.end()) {
-      error(v.at, fmt::format("{} '{}' has an unknown unit: use K, M or G (powers of 1024)", what, text));
-      return std::nullopt;
-    }
-    if (n > (UINT64_MAX >> shift->second)) {
-      error(v.at, fmt::format("{} '{}' is too large", what, text));
-      return std::nullopt;
-    }
-    const std::uint64_t bytes = n << shift->second;
-    if (bytes < min || bytes > max) {
-      error(v.at, fmt::format("{} must be from {} to {} bytes, got '{}'", what, min, max, text));
-      return std::nullopt;
-    }
-    return bytes;
-  }
-
-  // A duration: "250ms", "5s", "2m", "1h", "5d" or a bare number of seconds; above zero and
-  // at most kMaxDuration. whole_seconds: the consumer counts in seconds, so "1500ms" is
-  // refused rather than silently rounded.
-  std::optional<std::chrono::milliseconds> duration_of(const Value& v, std::string_view what, bool whole_seconds) {
-    const auto bad = [&](std::string_view got) {
-      error(v.at, fmt::format("{} must be a duration such as 250ms, 5s, 2m, 1h or 5d, got {}", what, got));
-      return std::nullopt;
-    };
-    if (!v.node.IsScalar()) return bad(describe(v.node));
-    const std::string_view text = v.node.Scalar();
-    if (text.starts_with('-')) {
-      error(v.at, fmt::format("{} must not be negative, got '{}'", what, text));
-      return std::nullopt;
-    }
-    const auto digits_end = std::find_if(text.begin(), text.end(), [](char c) { return c < '0' || c > '9'; });
-    const std::string_view digits = text.substr(0, static_cast<std::size_t>(digits_end - text.begin()));
-    const std::string unit = lower_ascii(text.substr(digits.size()));
-    std::uint64_t n = 0;
-    if (!parse_digits(digits, n)) return bad(fmt::format("'{}'", text));
-    const std::map<std::string, std::uint64_t> ms_per_unit{
-        {"ms", 1}, {"", 1000}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
-    const auto unit_ms = ms_per_unit.find(unit);
-    if (unit_ms == ms_per_unit.end()) return bad(fmt::format("'{}'", text));
-    const auto max_ms = static_cast<std::uint64_t>(kMaxDuration.count());
-    if (n > max_ms / unit_ms->second) {
-      error(v.at, fmt::format("{} '{}' is too long: at most 365d", what, text));
-      return std::nullopt;
-    }
-    const std::chrono::milliseconds duration{static_cast<std::int64_t>(n * unit_ms->second)};
-    if (duration.count() == 0) {
-      error(v.at, fmt::format("{} must be longer than 0, got '{}'", what, text));
-      return std::nullopt;
-    }
-    if (whole_seconds && duration.count() % 1000 != 0) {
-      error(v.at, fmt::format("{} '{}' must be a whole number of seconds", what, text));
-      return std::nullopt;
-    }
-    return duration;
-  }
-
-  // A finite decimal number: "60", "0.5", "1e3".
-  std::optional<double> real_of(const Value& v, std::string_view what) {
-    if (!v.node.IsScalar()) {
-      error(v.at, fmt::format("{} must be a number, got {}", what, describe(v.node)));
-      return std::nullopt;
-    }
-    const std::string& text = v.node.Scalar();
-    double x = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(x)) {
-      error(v.at, fmt::format("{} must be a number such as 60 or 0.5, got '{}'", what, text));
-      return std::nullopt;
-    }
-    return x;
-  }
-
-  // The `settings:` section: limits overriding the servers' defaults. Only what is nonsense
-  // for any server is refused here (zero, negative, out of type range); the RFC minimums
-  // are the servers' verify() to judge, once the lab applies the settings.
-  void read_settings(const Value& v, LabSettings& settings) {
-    const auto f = settings_fields(v, "settings", {"time_scale", "smtp", "dns", "pop3", "imap", "queue"});
-    if (!f) return;
-    if (const Value* scale = optional(*f, "time_scale")) {
-      if (auto x = real_of(*scale, "settings.time_scale")) {
-        if (*x > 0 && *x <= ScaledClock::kMaxScale) {
-          settings.time_scale = *x;
-        } else {
-          error(scale->at, fmt::format("settings.time_scale must be above 0 and at most {}, got '{}'",
-                                       ScaledClock::kMaxScale, scale->node.Scalar()));
-        }
-      }
-    }
-    if (const Value* smtp = optional(*f, "smtp")) read_smtp_settings(*smtp, settings.smtp);
-    if (const Value* dns = optional(*f, "dns")) read_dns_settings(*dns, settings.dns);
-    if (const Value* pop3 = optional(*f, "pop3")) read_pop3_settings(*pop3, settings.pop3);
-    if (const Value* imap = optional(*f, "imap")) read_imap_settings(*imap, settings.imap);
-    if (const Value* queue = optional(*f, "queue")) read_queue_settings(*queue, settings.queue);
-  }
-
-  void read_smtp_settings(const Value& v, SmtpSettings& smtp) {
-    static constexpr std::string_view kWhere = "settings.smtp";
-    const auto f = settings_fields(v, kWhere,
-                                   {"command_line", "text_line", "max_recipients", "max_message_bytes", "max_errors",
-                                    "max_connections", "max_connections_per_client", "max_auth_failures",
-                                    "idle_timeout", "reject_bare_newlines", "allow_plaintext_auth",
-                                    "allow_below_rfc_minimums"});
-    if (!f) return;
-    set_size(*f, kWhere, "command_line", smtp.command_line, SIZE_MAX);
-    set_size(*f, kWhere, "text_line", smtp.text_line, SIZE_MAX);
-    set_count(*f, kWhere, "max_recipients", smtp.max_recipients);
-    set_size(*f, kWhere, "max_message_bytes", smtp.max_message_bytes, SIZE_MAX);
-    set_count(*f, kWhere, "max_errors", smtp.max_errors);
-    set_count(*f, kWhere, "max_connections", smtp.max_connections);
-    set_count(*f, kWhere, "max_connections_per_client", smtp.max_connections_per_client);
-    set_count(*f, kWhere, "max_auth_failures", smtp.max_auth_failures);
-    // SmtpLimits counts its timeouts in whole seconds.
-    set_duration(*f, kWhere, "idle_timeout", smtp.idle_timeout, true);
-    set_bool(*f, kWhere, "reject_bare_newlines", smtp.reject_bare_newlines);
-    set_bool(*f, kWhere, "allow_plaintext_auth", smtp.allow_plaintext_auth);
-    set_bool(*f, kWhere, "allow_below_rfc_minimums", smtp.allow_below_rfc_minimums);
-  }
-
-  void read_dns_settings(const Value& v, DnsSettings& dns) {
-    static constexpr std::string_view kWhere = "settings.dns";
-    const auto f = settings_fields(v, kWhere, {"udp_max_payload", "max_tcp_connections", "tcp_idle_timeout"});
-    if (!f) return;
-    set_size(*f, kWhere, "udp_max_payload", dns.udp_max_payload, kMaxUdpPayload);
-    set_count(*f, kWhere, "max_tcp_connections", dns.max_tcp_connections);
-    set_duration(*f, kWhere, "tcp_idle_timeout", dns.tcp_idle_timeout, false);
-  }
-
-  void read_pop3_settings(const Value& v, Pop3Settings& pop3) {
-    static constexpr std::string_view kWhere = "settings.pop3";
-    const auto f = settings_fields(v, kWhere,
-                                   {"command_line", "idle_timeout", "max_bad_commands", "max_auth_failures",
-                                    "max_connections", "max_connections_per_client", "login_delay",
-                                    "allow_below_rfc_minimums"});
-    if (!f) return;
-    set_size(*f, kWhere, "command_line", pop3.command_line, SIZE_MAX);
-    // Pop3Limits counts its times in whole seconds.
-    set_duration(*f, kWhere, "idle_timeout", pop3.idle_timeout, true);
-    set_count(*f, kWhere, "max_bad_commands", pop3.max_bad_commands);
-    set_count(*f, kWhere, "max_auth_failures", pop3.max_auth_failures);
-    set_count(*f, kWhere, "max_connections", pop3.max_connections);
-    set_count(*f, kWhere, "max_connections_per_client", pop3.max_connections_per_client);
-    set_duration(*f, kWhere, "login_delay", pop3.login_delay, true);
-    set_bool(*f, kWhere, "allow_below_rfc_minimums", pop3.allow_below_rfc_minimums);
-  }
-
-  void read_imap_settings(const Value& v, ImapSettings& imap) {
-    static constexpr std::string_view kWhere = "settings.imap";
-    const auto f = settings_fields(v, kWhere,
-                                   {"line_length", "max_literal_bytes", "max_append_bytes", "idle_timeout",
-                                    "login_timeout", "max_bad_commands", "max_auth_failures", "max_connections",
-                                    "max_connections_per_client", "max_connections_per_user",
-                                    "allow_below_rfc_minimums"});
-    if (!f) return;
-    set_size(*f, kWhere, "line_length", imap.line_length, SIZE_MAX);
-    set_size(*f, kWhere, "max_literal_bytes", imap.max_literal_bytes, SIZE_MAX);
-    set_size(*f, kWhere, "max_append_bytes", imap.max_append_bytes, SIZE_MAX);
-    // ImapLimits counts its times in whole seconds.
-    set_duration(*f, kWhere, "idle_timeout", imap.idle_timeout, true);
-    set_duration(*f, kWhere, "login_timeout", imap.login_timeout, true);
-    set_count(*f, kWhere, "max_bad_commands", imap.max_bad_commands);
-    set_count(*f, kWhere, "max_auth_failures", imap.max_auth_failures);
-    set_count(*f, kWhere, "max_connections", imap.max_connections);
-    set_count(*f, kWhere, "max_connections_per_client", imap.max_connections_per_client);
-    set_count(*f, kWhere, "max_connections_per_user", imap.max_connections_per_user);
-    set_bool(*f, kWhere, "allow_below_rfc_minimums", imap.allow_below_rfc_minimums);
-  }
-
-  void read_queue_settings(const Value& v, QueueSettings& queue) {
-    static constexpr std::string_view kWhere = "settings.queue";
-    const auto f = settings_fields(v, kWhere, {"first_retry", "backoff", "max_interval", "lifetime"});
-    if (!f) return;
-    // RetryPolicy counts in whole seconds.
-    const auto seconds = [&](const std::string& key, std::optional<std::chrono::seconds>& out) {
-      std::optional<std::chrono::milliseconds> ms;
-      set_duration(*f, kWhere, key, ms, true);
-      if (ms) out = std::chrono::duration_cast<std::chrono::seconds>(*ms);
-    };
-    seconds("first_retry", queue.first_retry);
-    seconds("max_interval", queue.max_interval);
-    seconds("lifetime", queue.lifetime);
-    if (const Value* backoff = optional(*f, "backoff")) {
-      if (auto x = real_of(*backoff, "settings.queue.backoff")) {
-        if (*x >= 1) {
-          queue.backoff = *x;
-        } else {
-          error(backoff->at, fmt::format("settings.queue.backoff must be at least 1 (1 retries at a fixed "
-                                         "interval), got '{}'",
-                                         backoff->node.Scalar()));
-        }
-      }
-    }
-  }
-
-  // A settings map; a key with no value (every line below it commented out) sets nothing.
-  std::optional<std::map<std::string, Field>> settings_fields(const Value& v, std::string_view what,
-                                                              std::initializer_list<std::string_view> allowed) {
-    if (v.node.IsNull()) return std::map<std::string, Field>{};
-    return fields(v, what, allowed);
-  }
-
-  void set_count(const std::map<std::string, Field>& f, std::string_view where, const std::string& key,
-                 std::optional<std::size_t>& out) {
-    if (const Value* v = optional(f, key)) {
-      if (auto n = number_of(*v, fmt::format("{}.{}", where, key), 1, kMaxCount)) out = static_cast<std::size_t>(*n);
-    }
-  }
-
-  void set_size(const std::map<std::string, Field>& f, std::string_view where, const std::string& key,
-                std::optional<std::size_t>& out, std::uint64_t max) {
-    if (const Value* v = optional(f, key)) {
-      if (auto n = size_of(*v, fmt::format("{}.{}", where, key), 1, max)) out = static_cast<std::size_t>(*n);
-    }
-  }
-
-  void set_duration(const std::map<std::string, Field>& f, std::string_view where, const std::string& key,
-                    std::optional<std::chrono::milliseconds>& out, bool whole_seconds) {
-    if (const Value* v = optional(f, key)) {
-      if (auto d = duration_of(*v, fmt::format("{}.{}", where, key), whole_seconds)) out = *d;
-    }
-  }
-
-  void set_bool(const std::map<std::string, Field>& f, std::string_view where, const std::string& key,
-                std::optional<bool>& out) {
-    if (const Value* v = optional(f, key)) {
-      if (auto flag = bool_of(*v, fmt::format("{}.{}", where, key))) out = *flag;
-    }
-  }
-
   // Second pass: domains of hosts, duplicate names and addresses, ports, the DNS server.
   void check_hosts() {
     std::map<std::string, std::size_t> by_name, by_address;
@@ -905,9 +525,7 @@ class WorldReader {
     return false;
   }
 
-  std::string file_;
   World world_;
-  std::vector<WorldError> errors_;
   std::map<std::string, int> domain_lines_;
   std::vector<HostSource> host_sources_;
   std::vector<UserSource> user_sources_;
@@ -917,102 +535,36 @@ class WorldReader {
   Where port_offset_at_{1, 1};
 };
 
-WorldLoadResult single_error(std::string file, int line, int column, std::string message) {
+WorldLoadResult failed(std::vector<WorldError> errors) {
   WorldLoadResult result;
-  result.errors.push_back(WorldError{std::move(file), line, column, std::move(message)});
+  result.errors = std::move(errors);
   return result;
 }
 
 }  // namespace
 
-std::string WorldError::to_string() const {
-  if (line <= 0) return fmt::format("{}: {}", file, message);
-  return fmt::format("{}:{}:{}: {}", file, line, column, message);
-}
-
-namespace {
-
-// Finds where a second YAML document starts, if any. YAML::LoadAll can loop forever on
-// some malformed input (found by the fuzzer), so documents are walked with yaml-cpp's
-// event parser and at most two are looked at.
-class SecondDocumentFinder : public YAML::EventHandler {
- public:
-  std::optional<Where> second_document;
-
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    start_ = mark;
-    has_content_ = false;
-  }
-  void OnDocumentEnd() override {
-    if (!has_content_) return;  // an empty document is no document (as LoadAll counts them)
-    if (++documents_ == 2) second_document = Where{start_.line + 1, start_.column + 1};
-  }
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { has_content_ = true; }
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {
-    has_content_ = true;
-  }
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    has_content_ = true;
-  }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    has_content_ = true;
-  }
-  void OnMapEnd() override {}
-
- private:
-  YAML::Mark start_;
-  bool has_content_ = false;
-  int documents_ = 0;
-};
-
-std::optional<Where> second_document_start(const std::string& text) {
-  std::istringstream stream(text);
-  YAML::Parser parser(stream);
-  SecondDocumentFinder finder;
-  for (int i = 0; i < 8 && !finder.second_document && parser.HandleNextDocument(finder); ++i) {
-  }
-  return finder.second_document;
-}
-
-}  // namespace
-
 WorldLoadResult load_world_string(std::string_view yaml, std::string file_name) {
+  yaml::Document doc = yaml::load_document(yaml, file_name, "a world file");
+  if (!doc.root) return failed(std::move(doc.errors));
   try {
-    const std::string text(yaml);
-    if (auto second = second_document_start(text)) {
-      return single_error(file_name, second->line, second->column,
-                          "a world file holds one YAML document; another starts here");
-    }
-    const YAML::Node document = YAML::Load(text);
     WorldReader reader(file_name);
     WorldLoadResult result;
-    result.errors = reader.read(document);
+    result.errors = reader.read(*doc.root);
     if (result.errors.empty()) result.world = reader.take_world();
     return result;
   } catch (const YAML::Exception& e) {
     const int line = e.mark.line < 0 ? 0 : e.mark.line + 1;
-    return single_error(file_name, line, line == 0 ? 0 : e.mark.column + 1, "YAML syntax error: " + e.msg);
+    return failed({WorldError{file_name, line, line == 0 ? 0 : e.mark.column + 1, "YAML syntax error: " + e.msg}});
   } catch (const std::exception& e) {
-    return single_error(file_name, 0, 0, std::string("cannot load the world: ") + e.what());
+    return failed({WorldError{file_name, 0, 0, std::string("cannot load the world: ") + e.what()}});
   }
 }
 
 WorldLoadResult load_world_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return single_error(path, 0, 0, "cannot read the file: it is a directory");
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxWorldFileBytes) {
-    return single_error(path, 0, 0, fmt::format("the file is {} bytes; a world file may hold at most {}", size,
-                                                kMaxWorldFileBytes));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return single_error(path, 0, 0, "cannot read the file: " + std::string(std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return single_error(path, 0, 0, "cannot read the file: read failed");
-  return load_world_string(text.str(), path);
+  std::vector<WorldError> errors;
+  auto text = yaml::read_text_file(path, kMaxWorldFileBytes, "a world file", errors);
+  if (!text) return failed(std::move(errors));
+  return load_world_string(*text, path);
 }
 
 }  // namespace mailflow::sim

@@ -10,19 +10,11 @@
 #include <vector>
 
 #include "sim/world.hpp"
+#include "sim/yaml_reader.hpp"
 
 namespace mailflow::sim {
 
-struct WorldError {
-  std::string file;
-  int line = 0;    // 1-based; 0 when the error is about the file as a whole
-  int column = 0;  // 1-based; 0 when line is 0
-  std::string message;
-
-  // "worlds/bad.yaml:12:5: duplicate host address 127.10.1.2 (also used by mx.alpha.test at
-  // line 8)", or "worlds/bad.yaml: cannot read the file: No such file or directory".
-  std::string to_string() const;
-};
+using WorldError = LoadError;
 
 struct WorldLoadResult {
   std::optional<World> world;     // set only when errors is empty

@@ -47,8 +47,10 @@ bool parse_digits(std::string_view text, std::uint64_t& out) {
 }
 
 std::vector<LoadError> Reader::take_errors() {
-  std::stable_sort(errors_.begin(), errors_.end(), [](const LoadError& a, const LoadError& b) {
-    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  // Errors of files this one includes (a scenario's world file) come first.
+  std::stable_sort(errors_.begin(), errors_.end(), [&](const LoadError& a, const LoadError& b) {
+    const bool a_own = a.file == file_, b_own = b.file == file_;
+    return std::tie(a_own, a.line, a.column) < std::tie(b_own, b.line, b.column);
   });
   return std::move(errors_);
 }
@@ -309,6 +311,10 @@ std::optional<std::string> read_text_file(const std::string& path, std::uintmax_
   };
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return fail("cannot read the file: it is a directory");
+  // A device or a pipe (/dev/zero, a FIFO) could be read forever: only regular files.
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    return fail("cannot read the file: it is not a regular file");
+  }
   const auto size = std::filesystem::file_size(path, ec);
   if (!ec && size > max_bytes) {
     return fail(fmt::format("the file is {} bytes; {} may hold at most {}", size, kind, max_bytes));

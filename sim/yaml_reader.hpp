@@ -69,7 +69,8 @@ class Reader {
  public:
   explicit Reader(std::string file) : file_(std::move(file)) {}
 
-  // The errors so far, in document order.
+  // The errors so far, in document order (another file's, such as a scenario's world
+  // file, first).
   std::vector<LoadError> take_errors();
   bool has_errors() const { return !errors_.empty(); }
 

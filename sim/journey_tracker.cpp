@@ -1,0 +1,85 @@
+// Journey states from events: see journey_tracker.hpp.
+#include "sim/journey_tracker.hpp"
+
+namespace mailflow::sim {
+
+std::optional<JourneyState> journey_state_of(const Event& e) {
+  switch (e.kind) {
+    case EventKind::Queued: return JourneyState::Queued;
+    case EventKind::Delivered: return JourneyState::Delivered;
+    case EventKind::Deferred: return JourneyState::Deferred;
+    case EventKind::Rejected: return JourneyState::Rejected;
+    case EventKind::Bounced: return JourneyState::Bounced;
+    default: return std::nullopt;
+  }
+}
+
+JourneyTracker::JourneyTracker(EventBus* bus) : bus_(bus) {
+  if (bus_) subscription_ = bus_->subscribe([this](const Event& e) { observe(e); });
+}
+
+JourneyTracker::~JourneyTracker() {
+  if (bus_) bus_->unsubscribe(subscription_);
+}
+
+void JourneyTracker::observe(const Event& e) {
+  if (e.journey.empty()) return;
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = journeys_.try_emplace(e.journey);
+  JourneyStatus& j = it->second;
+  if (inserted) {
+    j.id = e.journey;
+    j.first_seen = e.time;
+    order_.push_back(e.journey);
+  }
+  j.last_seen = e.time;
+  if (!e.host.empty() && (j.hosts.empty() || j.hosts.back() != e.host)) j.hosts.push_back(e.host);
+  // A refusal the client was told of in a reply (RCPT 550 at the MX) decides as much as
+  // a Rejected event; remember it for the state event that follows.
+  if (e.kind == EventKind::Reply && e.code >= 400) {
+    j.code = e.code;
+    j.status = e.status;
+  }
+  auto state = journey_state_of(e);
+  if (!state) return;
+  j.state = *state;
+  j.reached.insert(*state);
+  j.line = e.line;
+  // The bounce is the consequence; the code worth showing is the refusal's.
+  if (*state != JourneyState::Bounced && e.code != 0) {
+    j.code = e.code;
+    j.status = e.status;
+  }
+  changed_.notify_all();
+}
+
+std::optional<JourneyStatus> JourneyTracker::status(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = journeys_.find(id);
+  if (it == journeys_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<JourneyStatus> JourneyTracker::all() const {
+  std::lock_guard lock(mutex_);
+  std::vector<JourneyStatus> out;
+  for (const auto& id : order_) out.push_back(journeys_.at(id));
+  return out;
+}
+
+bool JourneyTracker::wait_for(const std::string& id, JourneyState state, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] {
+    auto it = journeys_.find(id);
+    return it != journeys_.end() && it->second.has_reached(state);
+  });
+}
+
+void JourneyTracker::clear() {
+  std::lock_guard lock(mutex_);
+  journeys_.clear();
+  order_.clear();
+  changed_.notify_all();
+}
+
+}  // namespace mailflow::sim

@@ -15,6 +15,7 @@
 #include "servers/net/line_buffer.hpp"
 #include "servers/net/session_id.hpp"
 #include "servers/net/tls.hpp"
+#include "servers/smtp/sasl.hpp"
 #include "servers/smtp/smtp_data.hpp"
 #include "sim/event.hpp"
 
@@ -57,6 +58,8 @@ constexpr int kServiceClosing = 421;
 constexpr int kStartMailInput = 354;
 // RFC 5321 §4.3.1 / RFC 3207 §4: service ready (greeting; go ahead with TLS).
 constexpr int kServiceReady = 220;
+// RFC 4954 §6: authentication succeeded.
+constexpr int kAuthSucceeded = 235;
 
 // A session with no TLS configured still needs a context to build its stream type.
 asio::ssl::context& plaintext_context() {
@@ -154,11 +157,11 @@ class SmtpLink : public std::enable_shared_from_this<SmtpLink> {
   awaitable<void> send_commands(const std::vector<std::string>& lines, milliseconds timeout) {
     std::string wire;
     for (const auto& line : lines) {
-      publish(sim::EventKind::Command, line);
+      publish(sim::EventKind::Command, sim::mask_credentials(line));
       wire += line + "\r\n";
     }
     // Named before the co_await: GCC 12 destroys a temporary of a ?: inside co_await twice.
-    std::string what = lines.size() == 1 ? lines.front() : std::string("the pipelined commands");
+    std::string what = lines.size() == 1 ? sim::mask_credentials(lines.front()) : std::string("the pipelined commands");
     co_await write(wire, timeout, what);
   }
 
@@ -302,6 +305,13 @@ class Delivery {
     }
     enter(AttemptStage::Connect);
     co_await link_.connect();
+    if (options_.implicit_tls) {
+      // RFC 8314 §3.3: on a submissions port TLS comes first, then the greeting inside it.
+      enter(AttemptStage::StartTls);
+      co_await link_.start_tls();
+      attempt_.tls = true;
+      attempt_.tls_description = link_.tls_description();
+    }
 
     // RFC 5321 §3.1, §4.3.2: the server speaks first; 220, or 554 "no service here".
     enter(AttemptStage::Greeting);
@@ -318,8 +328,8 @@ class Delivery {
 
     // RFC 3207: STARTTLS when offered and we have a context; RFC 7435: without
     // require_tls, a server that does not offer it (or answers 454) gets plaintext.
-    bool can_tls = options_.tls && extensions->starttls;
-    if (!can_tls && options_.require_tls) {
+    bool can_tls = options_.tls && extensions->starttls && !link_.tls();
+    if (!can_tls && !link_.tls() && options_.require_tls) {
       enter(AttemptStage::StartTls);
       conclude(AttemptOutcome::TlsFailed, {},
                options_.tls ? "TLS is required but the server does not offer STARTTLS"
@@ -345,7 +355,24 @@ class Delivery {
       }
     }
 
+    if (options_.auth) {
+      enter(AttemptStage::Auth);
+      if (!co_await authenticate()) co_return;
+    }
     co_await transaction(*extensions);
+  }
+
+  // RFC 4954 §4 with PLAIN's initial response (RFC 4616). Sent even when EHLO offers no
+  // AUTH (before STARTTLS a submission server offers none): the server's own refusal, such
+  // as "530 5.7.0 Must issue a STARTTLS command first", is what the user should see.
+  awaitable<bool> authenticate() {
+    const auto& c = *options_.auth;
+    co_await link_.send_command("AUTH PLAIN " + encode_sasl_plain("", c.login, c.password), timeouts_.command);
+    SmtpReply reply = co_await link_.read_reply(timeouts_.command, "the reply to AUTH");
+    if (reply.code == kAuthSucceeded) co_return true;
+    decide_by(reply, "the server refused the login");
+    co_await quit();
+    co_return false;
   }
 
   // Records a LinkFailure, unless a reply decided the attempt already (a server that hangs
@@ -564,6 +591,7 @@ std::string_view attempt_stage_name(AttemptStage stage) {
     case AttemptStage::Greeting: return "greeting";
     case AttemptStage::Ehlo: return "ehlo";
     case AttemptStage::StartTls: return "starttls";
+    case AttemptStage::Auth: return "auth";
     case AttemptStage::Mail: return "mail";
     case AttemptStage::Rcpt: return "rcpt";
     case AttemptStage::Data: return "data";

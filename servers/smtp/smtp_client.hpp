@@ -14,7 +14,11 @@
 // lines and the lines of one reply are bounded, and anything malformed ends the attempt
 // as ProtocolError instead of being guessed at.
 //
-// Leaves out: AUTH (the relay does not log in to MX hosts), BDAT/CHUNKING (RFC 3030), DSN
+// The same client submits for the lab's simulated mail users (the scenarios' senders):
+// implicit TLS for SMTPS (RFC 8314 §3.3) and AUTH PLAIN (RFC 4954, RFC 4616) when given
+// credentials; whatever the account settings get wrong is what goes over the wire.
+//
+// Leaves out: AUTH LOGIN and CRAM (PLAIN covers the lab), BDAT/CHUNKING (RFC 3030), DSN
 // parameters (RFC 3461), downgrading 8-bit bodies for servers without 8BITMIME (they are
 // sent as they are, as Postfix does), connection reuse across messages, TLS close_notify.
 #pragma once
@@ -47,11 +51,18 @@ struct ClientTimeouts {
   std::chrono::milliseconds data_end{600'000};   // §4.5.3.2.6 reply after the final dot: 10 minutes
 };
 
+struct ClientCredentials {
+  std::string login;
+  std::string password;
+};
+
 struct ClientOptions {
   std::string helo_name;                         // our host name for EHLO/HELO: "smtp.alpha.test"
   std::optional<net::asio::ip::address> local_address;  // bind here before connecting (our host's address)
   std::shared_ptr<net::asio::ssl::context> tls;  // client context (trusts the lab CA); null: never STARTTLS
   bool require_tls = false;                      // TlsFailed when STARTTLS is not offered or fails
+  bool implicit_tls = false;                     // SMTPS: the TLS handshake before the greeting
+  std::optional<ClientCredentials> auth;         // submission: AUTH PLAIN after EHLO (and TLS)
   bool verify_certificate = false;               // RFC 7435: encrypt, but do not insist on the name
   std::string tls_server_name;                   // SNI and the name to verify: the MX host name
   ClientTimeouts timeouts;
@@ -75,7 +86,7 @@ struct ClientEnvelope {
 
 // The step whose reply (or failure) decided the attempt. Quit is never reported: the
 // attempt is decided before QUIT, and a lost reply to QUIT changes nothing.
-enum class AttemptStage { Connect, Greeting, Ehlo, StartTls, Mail, Rcpt, Data, DataEnd, Quit };
+enum class AttemptStage { Connect, Greeting, Ehlo, StartTls, Auth, Mail, Rcpt, Data, DataEnd, Quit };
 
 enum class AttemptOutcome {
   Delivered,      // the server took the message for at least one recipient (see recipients)
@@ -90,7 +101,7 @@ enum class AttemptOutcome {
 // "delivered", "rejected", "deferred", "connect-failed", "timeout", "tls-failed",
 // "protocol-error".
 std::string_view attempt_outcome_name(AttemptOutcome outcome);
-// "connect", "greeting", "ehlo", "starttls", "mail", "rcpt", "data", "data-end", "quit".
+// "connect", "greeting", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "data-end", "quit".
 std::string_view attempt_stage_name(AttemptStage stage);
 
 struct RecipientResult {

@@ -2,13 +2,19 @@
 //   mailflow serve [--world FILE] [--state-dir DIR] [--port-offset N] [--ready-file FILE]
 //                  [--trace FILE | --no-trace] [--time-scale X]
 //   mailflow hosts [--world FILE]
+//   mailflow run SCENARIO.yaml [--state-dir DIR] [--trace FILE] [--junit FILE] [--seed N]
+//                [--port-offset N]
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include <csignal>
 #include <iostream>
 
+#include <fstream>
+
 #include "servers/lab.hpp"
+#include "servers/scenario_runner.hpp"
+#include "sim/scenario_loader.hpp"
 #include "sim/world_loader.hpp"
 
 namespace {
@@ -16,9 +22,10 @@ namespace {
 using namespace mailflow;
 
 // Exit codes: 0 done, 1 a server failed at run time, 2 bad command line or world file,
-// 3 a server could not start.
+// 3 a server could not start, 4 a scenario ran and an expectation failed.
 constexpr int kExitBadInput = 2;
 constexpr int kExitCannotStart = 3;
+constexpr int kExitScenarioFailed = 4;
 
 std::optional<sim::World> load_world(const std::string& path, std::optional<int> port_offset) {
   sim::World world;
@@ -116,6 +123,34 @@ int hosts(const std::string& world_path) {
   return 0;
 }
 
+int run(const std::string& scenario_path, const std::string& state_dir, const std::string& trace_file,
+        const std::string& junit_file, std::optional<std::uint64_t> seed, std::optional<int> port_offset) {
+  auto loaded = sim::load_scenario_file(scenario_path);
+  if (!loaded.ok()) {
+    for (const auto& error : loaded.errors) std::cerr << error.to_string() << "\n";
+    std::cerr << fmt::format("mailflow: {} has {} error{}; nothing was run\n", scenario_path, loaded.errors.size(),
+                             loaded.errors.size() == 1 ? "" : "s");
+    return kExitBadInput;
+  }
+  RunOptions options;
+  options.state_dir = state_dir;
+  // A run starts from nothing: the state of an earlier run would change what it sees.
+  std::error_code ec;
+  std::filesystem::remove_all(options.state_dir, ec);
+  options.trace_file = trace_file;
+  options.seed = seed;
+  if (port_offset) options.port_offset = static_cast<std::uint16_t>(*port_offset);
+  RunResult result = run_scenario(*loaded.scenario, options);
+  print_run(*loaded.scenario, result, std::cout);
+  if (!junit_file.empty()) {
+    std::ofstream out(junit_file, std::ios::trunc);
+    out << junit_xml(*loaded.scenario, result);
+    if (!out) std::cerr << "mailflow: cannot write " << junit_file << "\n";
+  }
+  if (!result.error.empty()) return kExitCannotStart;
+  return result.passed() ? 0 : kExitScenarioFailed;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,6 +188,17 @@ int main(int argc, char** argv) {
   auto* hosts_cmd = app.add_subcommand("hosts", "print /etc/hosts lines for every lab host");
   hosts_cmd->add_option("--world", world_path, "world file (YAML)")->check(CLI::ExistingFile);
 
+  std::string scenario_path, run_state_dir = "state/run", run_trace = "trace.jsonl", junit_file;
+  std::optional<std::uint64_t> seed;
+  auto* run_cmd = app.add_subcommand("run", "run a scenario headless, print each journey and check its expectations");
+  run_cmd->add_option("scenario", scenario_path, "scenario file (YAML)")->required()->check(CLI::ExistingFile);
+  run_cmd->add_option("--state-dir", run_state_dir, "the run's lab state, emptied first")->capture_default_str();
+  run_cmd->add_option("--trace", run_trace, "trace file (JSON Lines), relative to the state dir")->capture_default_str();
+  run_cmd->add_option("--junit", junit_file, "also write the verdicts as JUnit XML");
+  run_cmd->add_option("--seed", seed, "fixes every random choice (overrides the scenario's seed)");
+  run_cmd->add_option("--port-offset", port_offset, "added to every standard port (default: the world's)")
+      ->check(CLI::Range(0, 65535));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -160,5 +206,6 @@ int main(int argc, char** argv) {
   }
   if (*serve_cmd) return serve(world_path, port_offset, state_dir, ready_file, trace_file, no_trace, time_scale);
   if (*hosts_cmd) return hosts(world_path);
+  if (*run_cmd) return run(scenario_path, run_state_dir, run_trace, junit_file, seed, port_offset);
   return kExitBadInput;
 }

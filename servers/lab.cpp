@@ -45,7 +45,7 @@ constexpr const char* kPop3Source = "POP3 limits (settings.pop3 in the world)";
 constexpr const char* kImapSource = "IMAP limits (settings.imap in the world)";
 constexpr const char* kQueueSource = "queue retry policy (settings.queue in the world)";
 
-std::unique_ptr<sim::Clock> make_clock(double time_scale) {
+std::unique_ptr<sim::ScaledClock> make_clock(double time_scale) {
   try {
     return std::make_unique<sim::ScaledClock>(time_scale);
   } catch (const std::invalid_argument&) {
@@ -202,6 +202,16 @@ void Lab::stop() {
     for (auto& server : dns_servers_) server->stop();
   });
 }
+
+void Lab::advance_time(std::chrono::nanoseconds by) {
+  clock_->advance(by);
+  // The relays sleep towards their next retry in real time: wake them to look again.
+  net::asio::post(io_, [this] {
+    for (auto& relay : relays_) relay->wake();
+  });
+}
+
+std::string Lab::new_journey_id() { return mail_ ? mail_->new_journey_id() : std::string(); }
 
 std::filesystem::path Lab::ca_file() const { return ca_ ? ca_->ca_file() : std::filesystem::path(); }
 

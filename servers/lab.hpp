@@ -26,6 +26,7 @@
 #include "sim/clock.hpp"
 #include "sim/mail_queue.hpp"
 #include "sim/event_bus.hpp"
+#include "sim/fault.hpp"
 #include "sim/maildir_store.hpp"
 #include "sim/trace_writer.hpp"
 #include "sim/world.hpp"
@@ -86,6 +87,15 @@ class Lab {
   // The lab CA's certificate (state/tls/ca.pem) that clients trust.
   std::filesystem::path ca_file() const;
   const sim::Clock& clock() const { return *clock_; }
+  // Lab time jumps forward by `by` (a scenario's advance step); due retries run at once.
+  void advance_time(std::chrono::nanoseconds by);
+  // The lab's faults: declared by a scenario, switched on and off while it runs.
+  sim::FaultSet& faults() { return faults_; }
+  sim::MaildirStore& store() { return *store_; }
+  // For the lab's own clients (the scenarios' senders): a journey id, and the registry
+  // through which a client's connection tells the server which journey it carries.
+  std::string new_journey_id();
+  smtp::JourneyRegistry& journeys() { return journeys_; }
 
   // The ready file's document (DESIGN.md "Commands").
   nlohmann::json ready_document() const;
@@ -102,7 +112,8 @@ class Lab {
   std::unique_ptr<sim::MaildirStore> store_;
   std::vector<std::shared_ptr<sim::Mailbox>> mailboxes_;
   std::vector<std::unique_ptr<dns::DnsServer>> dns_servers_;
-  std::unique_ptr<sim::Clock> clock_;
+  std::unique_ptr<sim::ScaledClock> clock_;
+  sim::FaultSet faults_;
   std::optional<net::LabCa> ca_;
   std::map<std::string, std::shared_ptr<net::asio::ssl::context>> server_tls_;  // by host name
   std::unique_ptr<LabMail> mail_;

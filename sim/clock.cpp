@@ -23,7 +23,12 @@ ScaledClock::ScaledClock(double scale, system_clock::time_point lab_start)
 system_clock::time_point ScaledClock::now() const {
   const auto real = std::chrono::steady_clock::now() - real_start_;
   const auto lab = std::chrono::duration<double, std::nano>(real) * scale_;
-  return lab_start_ + std::chrono::duration_cast<system_clock::duration>(lab);
+  return lab_start_ + std::chrono::duration_cast<system_clock::duration>(lab) +
+         std::chrono::duration_cast<system_clock::duration>(std::chrono::nanoseconds(advanced_ns_.load()));
+}
+
+void ScaledClock::advance(std::chrono::nanoseconds by) {
+  if (by.count() > 0) advanced_ns_.fetch_add(by.count());
 }
 
 std::chrono::nanoseconds ScaledClock::real_duration(std::chrono::nanoseconds lab) const {

@@ -9,7 +9,9 @@
 // RFC 3339 trace time like any other.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <string>
 
@@ -42,6 +44,9 @@ class ScaledClock final : public Clock {
   std::chrono::system_clock::time_point now() const override;
   std::chrono::nanoseconds real_duration(std::chrono::nanoseconds lab) const override;
   double scale() const { return scale_; }
+  // Jumps lab time forward (a scenario's `advance` step): retries and lifetimes that fall
+  // inside the jump become due at once. Thread-safe; never moves time backwards.
+  void advance(std::chrono::nanoseconds by);
 
   // Beyond this, one real second is over a day of lab time and the schedule stops being
   // something a student can watch.
@@ -51,6 +56,7 @@ class ScaledClock final : public Clock {
   const double scale_;
   const std::chrono::system_clock::time_point lab_start_;
   const std::chrono::steady_clock::time_point real_start_;
+  std::atomic<std::int64_t> advanced_ns_{0};
 };
 
 // Test clock: time stands still until advance() or set(). Thread-safe, so a test thread

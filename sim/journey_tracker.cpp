@@ -14,6 +14,18 @@ std::optional<JourneyState> journey_state_of(const Event& e) {
   }
 }
 
+namespace {
+
+// The relay's Bounced line: "bounce <id> to <alice@alpha.test> for 1 failed recipient(s): ...".
+std::string bounce_recipient(const std::string& line) {
+  const auto start = line.find(" to <");
+  if (start == std::string::npos) return {};
+  const auto end = line.find('>', start + 5);
+  return end == std::string::npos ? std::string() : line.substr(start + 5, end - start - 5);
+}
+
+}  // namespace
+
 JourneyTracker::JourneyTracker(EventBus* bus) : bus_(bus) {
   if (bus_) subscription_ = bus_->subscribe([this](const Event& e) { observe(e); });
 }
@@ -42,11 +54,21 @@ void JourneyTracker::observe(const Event& e) {
   }
   auto state = journey_state_of(e);
   if (!state) return;
+  if (j.has_reached(JourneyState::Bounced) && *state != JourneyState::Bounced &&
+      (*state == JourneyState::Queued || (!j.bounce_to.empty() && e.line.find(j.bounce_to) != std::string::npos))) {
+    j.bounce_state = *state;
+    changed_.notify_all();
+    return;
+  }
   j.state = *state;
   j.reached.insert(*state);
   j.line = e.line;
-  // The bounce is the consequence; the code worth showing is the refusal's.
-  if (*state != JourneyState::Bounced && e.code != 0) {
+  if (*state == JourneyState::Bounced) {
+    j.bounce_to = bounce_recipient(e.line);
+    j.bounce_state = JourneyState::Queued;
+  }
+  // Only a refusal or deferral decides a code worth showing (not the bounce, not a 250).
+  if (*state != JourneyState::Bounced && e.code >= 400) {
     j.code = e.code;
     j.status = e.status;
   }

@@ -6,6 +6,11 @@
 // can be delivered for one and bounced for another, so the tracker keeps every state the
 // journey has reached as well as the latest, and the reply that decided each refusal or
 // deferral (the remote server's own code, not the bounce's).
+//
+// A bounce travels back under the letter's journey id (the visualizer draws the letter
+// returning). Once a journey has bounced, its Queued events and the state events that
+// name the bounce's recipient (the original sender) are the return trip: they set
+// `bounce_state`, not `state`.
 #pragma once
 
 #include <chrono>
@@ -31,6 +36,8 @@ struct JourneyStatus {
   std::string status;                         // its enhanced status code
   std::string line;                           // the latest state event's line
   std::vector<std::string> hosts;             // the hosts it passed, in order
+  std::string bounce_to;                      // where its bounce went, once bounced
+  std::optional<JourneyState> bounce_state;   // how far the bounce has come back
   std::chrono::system_clock::time_point first_seen{}, last_seen{};
 
   bool has_reached(JourneyState s) const { return reached.contains(s); }

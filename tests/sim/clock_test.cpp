@@ -50,6 +50,16 @@ TEST(ScaledClock, RunsScaleTimesFasterThanRealTime) {
   EXPECT_EQ(clock.real_duration(60s), 60ms);
 }
 
+TEST(ScaledClock, AdvanceJumpsLabTimeForwardButNeverBack) {
+  const auto start = ManualClock::default_start();
+  ScaledClock clock(0.001, start);  // so slow that real time adds well under a second
+  clock.advance(std::chrono::hours(2));
+  clock.advance(-std::chrono::hours(1));
+  const auto lab_elapsed = clock.now() - start;
+  EXPECT_GE(lab_elapsed, std::chrono::hours(2));
+  EXPECT_LT(lab_elapsed, std::chrono::hours(2) + 1s);
+}
+
 TEST(ScaledClock, RefusesScalesThatAreNotPositiveOrAbsurd) {
   EXPECT_THROW(ScaledClock(0.0), std::invalid_argument);
   EXPECT_THROW(ScaledClock(-2.0), std::invalid_argument);

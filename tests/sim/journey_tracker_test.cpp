@@ -49,6 +49,25 @@ TEST(JourneyTracker, ABounceKeepsTheRemoteRefusalsCode) {
   EXPECT_EQ(s->status, "5.1.1");
 }
 
+TEST(JourneyTracker, TheBouncesReturnTripDoesNotUndoTheBounce) {
+  JourneyTracker t(nullptr);
+  t.observe(event(EventKind::Queued, "smtp.alpha.test"));
+  t.observe(event(EventKind::Rejected, "smtp.alpha.test", 550, "5.1.1"));
+  Event bounced = event(EventKind::Bounced, "smtp.alpha.test");
+  bounced.line = "bounce Q2 to <alice@alpha.test> for 1 failed recipient(s): 550 5.1.1 ...";
+  t.observe(bounced);
+  t.observe(event(EventKind::Queued, "mx.alpha.test"));  // the bounce accepted by alice's MX
+  Event stored = event(EventKind::Delivered, "mx.alpha.test", 250, "2.0.0");
+  stored.line = "stored in the mailbox of alice@alpha.test (UID 1, 2779 octets)";
+  t.observe(stored);
+  auto s = t.status("j1");
+  EXPECT_EQ(s->state, JourneyState::Bounced);
+  EXPECT_FALSE(s->has_reached(JourneyState::Delivered));
+  EXPECT_EQ(s->bounce_to, "alice@alpha.test");
+  EXPECT_EQ(s->bounce_state, JourneyState::Delivered);
+  EXPECT_EQ(s->code, 550);
+}
+
 TEST(JourneyTracker, AnErrorReplyToTheClientIsTheCodeOfWhatFollows) {
   JourneyTracker t(nullptr);
   t.observe(event(EventKind::Reply, "mx.beta.test", 451, "4.7.1"));

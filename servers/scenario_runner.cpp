@@ -1,0 +1,312 @@
+// The headless scenario runner: see scenario_runner.hpp.
+#include "servers/scenario_runner.hpp"
+
+#include <fmt/format.h>
+
+#include <mutex>
+#include <ostream>
+#include <thread>
+
+#include "servers/lab.hpp"
+#include "servers/net/tls.hpp"
+#include "servers/smtp/smtp_client.hpp"
+#include "sim/journey_tracker.hpp"
+
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+namespace mailflow {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+std::string describe(const sim::JourneyExpectation& e) {
+  std::string text = fmt::format("letter '{}' {}", e.letter, sim::journey_state_name(e.state));
+  if (e.code) text += fmt::format(" with {}", *e.code);
+  if (!e.status.empty()) text += (e.code ? " " : " with ") + e.status;
+  return text;
+}
+
+// Plays one scenario on a running lab.
+class Player {
+ public:
+  Player(const sim::Scenario& scenario, Lab& lab, RunResult& result)
+      : scenario_(scenario), world_(lab.served_world()), lab_(lab), result_(result), tracker_(&lab.bus()) {}
+
+  void play() {
+    for (const auto& fault : scenario_.faults) {
+      if (auto problem = lab_.faults().add(fault); !problem.empty()) fail_step("declare fault " + fault.name, problem);
+    }
+    for (const auto& step : scenario_.steps) {
+      std::visit(Overloaded{[&](const sim::SendStep& s) { send(s); }, [&](const sim::WaitStep& s) { wait(s); },
+                            [&](const sim::FaultStep& s) { fault(s); },
+                            [&](const sim::AdvanceStep& s) { lab_.advance_time(s.by); },
+                            [&](const sim::FetchStep& s) {
+                              fail_step("fetch by " + s.actor, "this version of the runner cannot play fetch steps yet");
+                            },
+                            [&](const sim::DnsStep& s) {
+                              fail_step("dns " + s.record.name, "this version of the runner cannot change DNS records yet");
+                            }},
+                 step);
+    }
+    lab_.bus().flush();
+    for (const auto& expectation : scenario_.expectations) {
+      result_.verdicts.push_back(std::visit([&](const auto& e) { return check(e); }, expectation));
+    }
+  }
+
+ private:
+  void fail_step(std::string step, std::string why) { result_.verdicts.push_back(Verdict{"step: " + step, false, why}); }
+
+  void send(const sim::SendStep& s) {
+    const sim::Actor* actor = scenario_.find_actor(s.actor);
+    if (!actor) return;
+    const sim::Host* host = world_.find_host(sim::canonical_name(actor->server));
+    if (!host) {
+      // The lab's DNS has no such name: what a client with a typo in its settings meets.
+      transcripts_[actor->name].push_back(fmt::format("{}: NXDOMAIN, the server name does not resolve", actor->server));
+      fail_step("send from " + actor->name, fmt::format("the server name {} does not resolve (NXDOMAIN)", actor->server));
+      return;
+    }
+    const sim::Service service = actor->tls == sim::TlsMode::Implicit ? sim::Service::Smtps : sim::Service::Submission;
+    const std::uint16_t port = actor->port ? *actor->port
+                               : host->serves(service)
+                                   ? world_.port_of(*host, service)
+                                   : static_cast<std::uint16_t>(sim::standard_port(service) + world_.port_offset);
+
+    smtp::ClientOptions options;
+    options.helo_name = actor->name;
+    if (actor->tls != sim::TlsMode::None) {
+      net::TlsClientOptions tls;
+      tls.ca_file = lab_.ca_file();
+      options.tls = net::make_client_context(tls);
+      options.verify_certificate = true;
+      options.require_tls = true;  // a mail app set to STARTTLS or SSL/TLS insists on it
+      options.tls_server_name = host->name;
+    }
+    options.implicit_tls = actor->tls == sim::TlsMode::Implicit;
+    options.auth = smtp::ClientCredentials{actor->login, actor->password};
+    options.timeouts = {5s, 10s, 10s, 10s, 10s, 20s};
+    options.bus = &lab_.bus();
+    options.host_name = actor->name;
+    options.journey = lab_.new_journey_id();
+    options.journeys = &lab_.journeys();
+    if (!s.letter.empty()) result_.letters[s.letter] = options.journey;
+
+    std::string message = fmt::format("From: <{}>\r\nTo: {}\r\nSubject: {}\r\nMIME-Version: 1.0\r\n"
+                                      "Content-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n",
+                                      actor->user, fmt::join(s.to, ", "), s.subject, s.body);
+    smtp::ClientEnvelope envelope{actor->user, s.to, std::move(message)};
+    net::tcp::endpoint server(net::asio::ip::make_address(host->address), port);
+    net::asio::io_context io;
+    std::optional<smtp::DeliveryAttempt> attempt;
+    auto run = [&]() -> net::awaitable<void> { attempt = co_await smtp::deliver(server, envelope, options); };
+    net::asio::co_spawn(io, run(), net::asio::detached);
+    io.run_for(60s);
+    auto& transcript = transcripts_[actor->name];
+    if (!attempt) {
+      transcript.push_back("the submission did not finish within 60 s");
+      return;
+    }
+    if (!attempt->remote_greeting.empty()) transcript.push_back(attempt->remote_greeting);
+    if (attempt->reply.code) transcript.push_back(attempt->reply.summary());
+    for (const auto& r : attempt->recipients) {
+      if (r.reply.code) transcript.push_back(r.reply.summary());
+    }
+    if (!attempt->error.empty()) transcript.push_back(attempt->error);
+  }
+
+  void wait(const sim::WaitStep& s) {
+    auto it = result_.letters.find(s.letter);
+    if (it == result_.letters.end()) return fail_step("wait for " + s.letter, "the letter was never sent");
+    if (tracker_.wait_for(it->second, s.state, s.timeout)) return;
+    auto status = tracker_.status(it->second);
+    fail_step(fmt::format("wait for {} to be {}", s.letter, sim::journey_state_name(s.state)),
+              fmt::format("not within {} ms; it is {}", s.timeout.count(),
+                          status ? std::string(sim::journey_state_name(status->state)) : "not known to the lab"));
+  }
+
+  void fault(const sim::FaultStep& s) {
+    if (!lab_.faults().set_enabled(s.fault, s.enabled)) fail_step("fault " + s.fault, "no such fault in the lab");
+  }
+
+  Verdict check(const sim::JourneyExpectation& e) {
+    Verdict v{describe(e)};
+    auto it = result_.letters.find(e.letter);
+    auto status = it == result_.letters.end() ? std::nullopt : tracker_.status(it->second);
+    if (!status) {
+      v.detail = "the lab never saw this letter";
+      return v;
+    }
+    v.passed = status->has_reached(e.state) && (!e.code || *e.code == status->code) &&
+               (e.status.empty() || e.status == status->status);
+    if (!v.passed) {
+      v.detail = fmt::format("it is {}", sim::journey_state_name(status->state));
+      if (status->code) v.detail += fmt::format(" ({} {})", status->code, status->status);
+    }
+    return v;
+  }
+
+  Verdict check(const sim::ClientExpectation& e) {
+    Verdict v{fmt::format("{} saw \"{}\"", e.actor, e.saw)};
+    for (const auto& line : transcripts_[e.actor]) v.passed = v.passed || line.find(e.saw) != std::string::npos;
+    for (const auto& event : result_.events) {
+      if (event.host == e.actor && event.kind == sim::EventKind::Reply) {
+        v.passed = v.passed || event.line.find(e.saw) != std::string::npos;
+      }
+    }
+    if (!v.passed) v.detail = "no reply it got contains that";
+    return v;
+  }
+
+  Verdict check(const sim::MailboxExpectation& e) {
+    Verdict v{fmt::format("{} {} holds {} message(s)", e.user, e.folder, e.messages)};
+    auto status = mailbox_of(e.user)->status(e.folder);
+    if (!status.ok()) {
+      v.detail = "cannot read the folder";
+      return v;
+    }
+    v.passed = status.value.messages == e.messages;
+    if (!v.passed) v.detail = fmt::format("it holds {}", status.value.messages);
+    return v;
+  }
+
+  Verdict check(const sim::BounceExpectation& e) {
+    Verdict v{fmt::format("{} got a bounce mentioning \"{}\"", e.to, e.diagnostic_contains)};
+    auto mailbox = mailbox_of(e.to);
+    auto messages = mailbox->list("INBOX");
+    if (messages.ok()) {
+      for (const auto& m : messages.value) {
+        auto bytes = mailbox->read("INBOX", m.uid);
+        if (!bytes.ok() || bytes.value.find("message/delivery-status") == std::string::npos) continue;
+        if (bytes.value.find(e.diagnostic_contains) != std::string::npos) v.passed = true;
+      }
+    }
+    if (!v.passed) v.detail = "no delivery status notification in the INBOX says that";
+    return v;
+  }
+
+  std::shared_ptr<sim::Mailbox> mailbox_of(const std::string& address) {
+    const sim::User* user = world_.find_user_by_address(address);
+    return lab_.store().open(address, user ? user->quota : sim::Quota{});
+  }
+
+  const sim::Scenario& scenario_;
+  const sim::World& world_;
+  Lab& lab_;
+  RunResult& result_;
+  sim::JourneyTracker tracker_;
+  std::map<std::string, std::vector<std::string>> transcripts_;
+};
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool RunResult::passed() const {
+  if (!error.empty()) return false;
+  for (const auto& v : verdicts) {
+    if (!v.passed) return false;
+  }
+  return true;
+}
+
+RunResult run_scenario(const sim::Scenario& scenario, const RunOptions& options) {
+  RunResult result;
+  sim::World world = scenario.world;
+  if (options.port_offset) world.port_offset = *options.port_offset;
+  LabOptions lab_options;
+  apply_world_settings(world.settings, lab_options);
+  lab_options.state_dir = options.state_dir;
+  lab_options.trace_file = options.trace_file;
+  std::unique_ptr<Lab> lab;
+  try {
+    lab = std::make_unique<Lab>(world, lab_options);
+    lab->start();
+  } catch (const LabError& e) {
+    result.error = e.what();
+    return result;
+  }
+  std::mutex events_mutex;
+  auto record = [&](const sim::Event& e) {
+    std::lock_guard lock(events_mutex);
+    result.events.push_back(e);
+  };
+  auto subscription = lab->bus().subscribe(record);
+  std::thread serving([&] { lab->run(); });
+  {
+    Player player(scenario, *lab, result);
+    player.play();
+  }
+  lab->stop();
+  serving.join();
+  lab->bus().flush();
+  lab->bus().unsubscribe(subscription);
+  return result;
+}
+
+void print_run(const sim::Scenario& scenario, const RunResult& result, std::ostream& out) {
+  out << scenario.title.en << "\n" << scenario.title.ja << "\n\n";
+  if (!result.error.empty()) {
+    out << "the lab could not start: " << result.error << "\nFAIL\n";
+    return;
+  }
+  const auto start = result.events.empty() ? std::chrono::system_clock::time_point{} : result.events.front().time;
+  for (const auto& [letter, journey] : result.letters) {
+    out << fmt::format("letter '{}' (journey {})\n", letter, journey);
+    for (const auto& e : result.events) {
+      if (e.journey != journey) continue;
+      const double at = std::chrono::duration<double>(e.time - start).count();
+      std::string code = e.code ? fmt::format(" [{}{}{}]", e.code, e.status.empty() ? "" : " ", e.status) : "";
+      out << fmt::format("  +{:8.3f}s  {:<18} {:<22} {:<5} {:<10} {}{}\n", at, e.host, e.peer,
+                         sim::protocol_name(e.protocol), sim::event_kind_name(e.kind), e.line, code);
+    }
+    out << "\n";
+  }
+  for (const auto& v : result.verdicts) {
+    out << (v.passed ? "  ok    " : "  FAIL  ") << v.expectation;
+    if (!v.passed && !v.detail.empty()) out << ": " << v.detail;
+    out << "\n";
+  }
+  out << (result.passed() ? "PASS" : "FAIL") << "\n";
+}
+
+std::string junit_xml(const sim::Scenario& scenario, const RunResult& result) {
+  std::size_t failures = 0;
+  for (const auto& v : result.verdicts) failures += v.passed ? 0 : 1;
+  if (!result.error.empty()) ++failures;
+  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  xml += fmt::format("<testsuite name=\"{}\" file=\"{}\" tests=\"{}\" failures=\"{}\">\n", xml_escape(scenario.title.en),
+                     xml_escape(scenario.file), result.verdicts.size() + (result.error.empty() ? 0 : 1), failures);
+  if (!result.error.empty()) {
+    xml += fmt::format("  <testcase name=\"the lab starts\"><failure message=\"{}\"/></testcase>\n", xml_escape(result.error));
+  }
+  for (const auto& v : result.verdicts) {
+    xml += fmt::format("  <testcase name=\"{}\">", xml_escape(v.expectation));
+    if (!v.passed) xml += fmt::format("<failure message=\"{}\"/>", xml_escape(v.detail));
+    xml += "</testcase>\n";
+  }
+  xml += "</testsuite>\n";
+  return xml;
+}
+
+}  // namespace mailflow

@@ -2,6 +2,7 @@
 // rename with sub-folders, list), opening a user's Maildir, and MaildirStore, which hands
 // out one shared Mailbox per address. Message operations are in maildir_store.cpp.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -123,6 +124,7 @@ StoreResult Mailbox::delete_folder(std::string_view folder) {
   index_.erase(path);
   cache_->uids.erase(path);
   if (cache_->usage_valid) cache_->usage.erase(path);
+  note_change_locked(path);
   bump_generation_locked();
   fs::remove_all(doomed, ec);
   if (IoResult synced = fsync_directory(maildir_); !synced.ok()) return result_of(StoreStatus::IoError, synced.error);
@@ -157,6 +159,8 @@ StoreResult Mailbox::rename_folder(std::string_view from, std::string_view to) {
     if (::rename(source.c_str(), (maildir_ / new_name).c_str()) != 0) {
       return result_of(StoreStatus::IoError, fmt::format("rename {}: {}", source.string(), std::strerror(errno)));
     }
+    note_change_locked(source);
+    note_change_locked(maildir_ / new_name);
   }
   index_.clear();
   cache_->uids.clear();
@@ -165,6 +169,98 @@ StoreResult Mailbox::rename_folder(std::string_view from, std::string_view to) {
   bump_generation_locked();
   if (IoResult synced = fsync_directory(maildir_); !synced.ok()) return result_of(StoreStatus::IoError, synced.error);
   return {};
+}
+
+// --- change stamps ---------------------------------------------------------------------
+
+namespace {
+
+// The lock file holds the usage generation at offset 0 and this counter at offset 8.
+constexpr off_t kLockChangesOffset = 8;
+
+void stat_directory(const fs::path& dir, long long& mtime_ns, long long& ctime_ns) {
+  struct stat info {};
+  if (::stat(dir.c_str(), &info) != 0) {
+    mtime_ns = ctime_ns = -1;
+    return;
+  }
+  mtime_ns = static_cast<long long>(info.st_mtim.tv_sec) * 1'000'000'000LL + info.st_mtim.tv_nsec;
+  ctime_ns = static_cast<long long>(info.st_ctim.tv_sec) * 1'000'000'000LL + info.st_ctim.tv_nsec;
+}
+
+}  // namespace
+
+void Mailbox::observe_foreign_changes_locked() const {
+  std::uint64_t on_disk = 0;
+  if (::pread(lock_fd_.get(), &on_disk, sizeof on_disk, kLockChangesOffset) != static_cast<ssize_t>(sizeof on_disk)) {
+    on_disk = 0;
+  }
+  if (cache_->lock_changes_known && on_disk != cache_->lock_changes) ++cache_->foreign_epoch;
+  cache_->lock_changes = on_disk;
+  cache_->lock_changes_known = true;
+}
+
+void Mailbox::note_change_locked(const fs::path& folder_path) const {
+  observe_foreign_changes_locked();
+  ++cache_->folder_changes[folder_path];
+  const std::uint64_t next = cache_->lock_changes + 1;
+  // Not fsynced: after a crash no process holds a stamp.
+  if (::pwrite(lock_fd_.get(), &next, sizeof next, kLockChangesOffset) == static_cast<ssize_t>(sizeof next)) {
+    cache_->lock_changes = next;
+  }
+}
+
+FolderStamp Mailbox::stamp_locked(const fs::path& folder_path) const {
+  observe_foreign_changes_locked();
+  FolderStamp stamp;
+  const auto changes = cache_->folder_changes.find(folder_path);
+  stamp.changes = changes == cache_->folder_changes.end() ? 0 : changes->second;
+  stamp.foreign_epoch = cache_->foreign_epoch;
+  stat_directory(folder_path / "new", stamp.new_mtime_ns, stamp.new_ctime_ns);
+  stat_directory(folder_path / "cur", stamp.cur_mtime_ns, stamp.cur_ctime_ns);
+  return stamp;
+}
+
+StoreValue<FolderStamp> Mailbox::stamp(std::string_view folder) {
+  Guard guard(*this);
+  StoreValue<FolderStamp> stamp;
+  const StoreValue<fs::path> path = existing_folder_path(folder);
+  if (!path.ok()) {
+    stamp.status = path.status;
+    stamp.error = path.error;
+    return stamp;
+  }
+  stamp.value = stamp_locked(path.value);
+  return stamp;
+}
+
+StoreValue<FolderListing> Mailbox::listing(std::string_view folder) {
+  Guard guard(*this);
+  StoreValue<FolderListing> listing;
+  const StoreValue<fs::path> path = existing_folder_path(folder);
+  if (!path.ok()) {
+    listing.status = path.status;
+    listing.error = path.error;
+    return listing;
+  }
+  // Directory times before the scan, so another program's change during it still moves
+  // the stamp; the counters after it, since the scan itself may count as a change.
+  const FolderStamp before = stamp_locked(path.value);
+  StoreValue<FolderScan> scan = scan_locked(path.value);
+  if (!scan.ok()) {
+    listing.status = scan.status;
+    listing.error = scan.error;
+    return listing;
+  }
+  listing.value.stamp = stamp_locked(path.value);
+  listing.value.stamp.new_mtime_ns = before.new_mtime_ns;
+  listing.value.stamp.new_ctime_ns = before.new_ctime_ns;
+  listing.value.stamp.cur_mtime_ns = before.cur_mtime_ns;
+  listing.value.stamp.cur_ctime_ns = before.cur_ctime_ns;
+  listing.value.uidvalidity = scan.value.uidvalidity;
+  listing.value.uidnext = scan.value.uidnext;
+  listing.value.messages = std::move(scan.value.messages);
+  return listing;
 }
 
 MaildirStore::MaildirStore(fs::path root) : root_(std::move(root)) {}

@@ -122,6 +122,7 @@ std::string_view store_status_name(StoreStatus s) {
     case StoreStatus::InvalidFlags: return "invalid-flags";
     case StoreStatus::AlreadyExists: return "already-exists";
     case StoreStatus::NotPermitted: return "not-permitted";
+    case StoreStatus::TooManyKeywords: return "too-many-keywords";
   }
   return "unknown";
 }
@@ -343,6 +344,7 @@ StoreValue<Mailbox::FolderScan> Mailbox::scan_locked(const fs::path& folder_path
       return failure<FolderScan>(StoreStatus::IoError, saved.error);
     }
     bump_generation_locked();
+    note_change_locked(folder_path);
   }
 
   StoreValue<FolderScan> scan;
@@ -449,6 +451,29 @@ StoreValue<std::string> Mailbox::read(std::string_view folder, std::uint32_t uid
   return bytes;
 }
 
+StoreValue<std::string> Mailbox::read_prefix(std::string_view folder, std::uint32_t uid, std::size_t max_bytes) {
+  StoreValue<OpenedMessage> opened;
+  {
+    Guard guard(*this);
+    const StoreValue<fs::path> path = existing_folder_path(folder);
+    if (!path.ok()) return failure_from<std::string>(path);
+    opened = open_locked(path.value, uid);
+    if (!opened.ok()) return failure_from<std::string>(opened);
+  }
+  StoreValue<std::string> bytes;
+  bytes.value.resize(max_bytes);
+  std::size_t have = 0;
+  while (have < max_bytes) {
+    const ssize_t n = ::pread(opened.value.fd.get(), bytes.value.data() + have, max_bytes - have, static_cast<off_t>(have));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return failure<std::string>(StoreStatus::IoError, fmt::format("read uid {}: {}", uid, std::strerror(errno)));
+    if (n == 0) break;
+    have += static_cast<std::size_t>(n);
+  }
+  bytes.value.resize(have);
+  return bytes;
+}
+
 template <class ComputeFlags>
 StoreValue<MessageInfo> Mailbox::rename_flags_locked(const fs::path& folder_path, std::uint32_t uid,
                                                      ComputeFlags new_flags) {
@@ -464,6 +489,7 @@ StoreValue<MessageInfo> Mailbox::rename_flags_locked(const fs::path& folder_path
       if (errno == ENOENT) continue;
       return failure<MessageInfo>(StoreStatus::IoError, errno_text("rename", from));
     }
+    if (from != to) note_change_locked(folder_path);
     // Not fsynced: a flag change lost in a crash is harmless, and IMAP clients resync.
     index_[folder_path][uid] = KnownFile{to_name, false};
     std::optional<MessageInfo> info = describe_file(uid, parsed.basename, to, flags, false);
@@ -550,6 +576,7 @@ StoreResult Mailbox::expunge(std::string_view folder, std::uint32_t uid) {
   }
   if (!removed) return failure<int>(StoreStatus::NoSuchMessage, fmt::format("uid {} vanished", uid));
   index_[path.value].erase(uid);
+  note_change_locked(path.value);
 
   bump_generation_locked();
   StoreValue<FolderUids*> uids = uids_locked(path.value);
@@ -576,18 +603,22 @@ DeliveryResult Mailbox::append(std::string_view folder, std::string_view bytes, 
 
 DeliveryResult Mailbox::copy(std::string_view from, std::uint32_t uid, std::string_view to) {
   StoreValue<OpenedMessage> opened;
+  StoreValue<std::string> flags;
   {
     Guard guard(*this);
     const StoreValue<fs::path> path = existing_folder_path(from);
     if (!path.ok()) return delivery_failure(path.status, path.error);
     opened = open_locked(path.value, uid);
     if (!opened.ok()) return delivery_failure(opened.status, opened.error);
+    // Keyword letters mean different names in different folders (maildir_keywords.hpp).
+    flags = map_keywords_locked(path.value, to, normalize_flags(opened.value.flags).value_or(""));
+    if (!flags.ok()) return delivery_failure(flags.status, flags.error);
   }
   std::string bytes;
   if (IoResult read = read_all(opened.value.fd.get(), bytes); !read.ok()) {
     return delivery_failure(StoreStatus::IoError, read.error);
   }
-  return add_message(to, bytes, normalize_flags(opened.value.flags).value_or(""), opened.value.internal_date);
+  return add_message(to, bytes, flags.value, opened.value.internal_date);
 }
 
 DeliveryResult Mailbox::add_message(std::string_view folder, std::string_view bytes, const std::string& flags,
@@ -660,6 +691,7 @@ DeliveryResult Mailbox::add_message(std::string_view folder, std::string_view by
   }
   index_[folder_path][uid] = KnownFile{file_name, in_new};
   bump_generation_locked();  // after usage_locked() above synced, so this keeps the cache
+  note_change_locked(folder_path);
   adjust_usage_locked(folder_path, static_cast<std::int64_t>(size), 1);
   const std::uint64_t ticket = sync_->enlist({folder_path / maildir::kUidListFileName, directory});
 
@@ -678,6 +710,7 @@ DeliveryResult Mailbox::add_message(std::string_view folder, std::string_view by
     // client will send again after its 451.
     Guard again(*this);
     index_[folder_path].erase(uid);
+    note_change_locked(folder_path);
     cache_->usage_valid = false;  // rare: recount at the next use rather than undo by hand
     return abandon_stored(durable.error);
   }

@@ -40,8 +40,15 @@
 //   folders, at the next full rescan); quota is exact for everything mailflow stores.
 // - The UID list of a folder is cached too, and revalidated by stat() (identity, size,
 //   times) under the lock before use, so changes by other processes are always seen.
-// Left out: Maildir++ "maildirsize" file, keywords files, hard-link COPY, and folder
-// subscriptions (the IMAP layer keeps those).
+// - Keywords: Dovecot's per-folder "dovecot-keywords" file names the lower-case letters
+//   (maildir_keywords.hpp); copy() maps them between folders' files.
+// - Change stamps: a FolderStamp changes whenever a folder's messages may have changed, so
+//   an IMAP session can skip re-listing 10,000 files when nothing happened. Exact for
+//   everything mailflow processes do (counters under the lock); for other programs it
+//   relies on new/ and cur/ mtimes, which a change in the same clock tick as the previous
+//   one can leave unchanged: such a change shows at the next list().
+// Left out: Maildir++ "maildirsize" file, hard-link COPY, and folder subscriptions (the
+// IMAP layer keeps those).
 #pragma once
 
 #include <atomic>
@@ -76,6 +83,7 @@ enum class StoreStatus {
   InvalidFlags,   // flag text with something other than ASCII letters
   AlreadyExists,  // create/rename onto an existing folder
   NotPermitted,   // deleting or renaming INBOX
+  TooManyKeywords,  // a folder's keyword file holds 26 names at most (maildir_keywords.hpp)
 };
 std::string_view store_status_name(StoreStatus s);
 
@@ -128,6 +136,22 @@ struct DeliveryResult {
 };
 
 using TimePoint = std::chrono::system_clock::time_point;
+
+// Equal stamps of one folder mean no message was added, removed or renamed in between
+// (see the promises above for what "exact" covers).
+struct FolderStamp {
+  std::uint64_t changes = 0;        // this process's changes to the folder
+  std::uint64_t foreign_epoch = 0;  // moves when another mailflow process changed the Maildir
+  long long new_mtime_ns = 0, new_ctime_ns = 0, cur_mtime_ns = 0, cur_ctime_ns = 0;
+  bool operator==(const FolderStamp&) const = default;
+};
+
+struct FolderListing {
+  std::uint32_t uidvalidity = 0;
+  std::uint32_t uidnext = 1;
+  std::vector<MessageInfo> messages;  // ascending UID
+  FolderStamp stamp;                  // compare with stamp() later: equal means unchanged
+};
 
 // Cost counters for tests and diagnostics (not timed, just counted).
 struct StoreStats {
@@ -183,6 +207,13 @@ class Mailbox {
   StoreValue<FolderStatus> status(std::string_view folder);
   // The message's bytes; complete even if its flags change or it is expunged meanwhile.
   StoreValue<std::string> read(std::string_view folder, std::uint32_t uid);
+  // At most the first `max_bytes` of it: header lookups without reading a large body.
+  StoreValue<std::string> read_prefix(std::string_view folder, std::uint32_t uid, std::size_t max_bytes);
+  // list() with UIDVALIDITY and UIDNEXT from the same scan, and the folder's stamp as of
+  // that scan.
+  StoreValue<FolderListing> listing(std::string_view folder);
+  // Cheap (two stat() calls and the lock): compare with an earlier listing's stamp.
+  StoreValue<FolderStamp> stamp(std::string_view folder);
 
   // --- changing ----------------------------------------------------------------------
   // Replaces the flags (renames into cur/ as "<basename>:2,<sorted flags>").
@@ -195,6 +226,16 @@ class Mailbox {
   StoreValue<std::vector<std::uint32_t>> take_recent(std::string_view folder);
   // Deletes the message for good (POP3 DELE at UPDATE, IMAP EXPUNGE). Its UID is retired.
   StoreResult expunge(std::string_view folder, std::uint32_t uid);
+
+  // --- keywords (maildir_keywords.hpp) -------------------------------------------------
+  // The folder's keywords: keyword i is the flag letter 'a' + i ("" for a damaged entry).
+  StoreValue<std::vector<std::string>> keywords(std::string_view folder);
+  // The sorted letters of these keyword names. With `create`, names the folder lacks get
+  // the next free letters (the file is replaced atomically); without it they are left out.
+  // TooManyKeywords past 26, InvalidFlags for a name that is no IMAP atom; on failure
+  // nothing changes.
+  StoreValue<std::string> keyword_letters(std::string_view folder, const std::vector<std::string>& names,
+                                          bool create);
 
   // --- folders -----------------------------------------------------------------------
   // "INBOX" first, then the others sorted.
@@ -250,6 +291,14 @@ class Mailbox {
                                               std::uint32_t uid, ComputeFlags new_flags);
   DeliveryResult add_message(std::string_view folder, std::string_view bytes, const std::string& flags,
                              std::optional<TimePoint> internal_date);
+  // Every change to a folder's messages calls this once, under the lock: it moves the
+  // folder's stamp and tells other processes (a counter in mailflow.lock).
+  void note_change_locked(const std::filesystem::path& folder_path) const;
+  void observe_foreign_changes_locked() const;
+  FolderStamp stamp_locked(const std::filesystem::path& folder_path) const;
+  // `flags` of a message in `from` with its keyword letters re-mapped to `to`'s file.
+  StoreValue<std::string> map_keywords_locked(const std::filesystem::path& from, std::string_view to,
+                                              std::string_view flags) const;
 
   const std::string address_;
   const std::filesystem::path maildir_;
@@ -277,6 +326,11 @@ struct Mailbox::Cache {
   std::map<std::filesystem::path, MailboxUsage> usage;  // per folder path
   bool generation_known = false;
   std::uint64_t generation = 0;
+  // Change stamps: per folder path, and the mailflow.lock change counter as last seen.
+  std::map<std::filesystem::path, std::uint64_t> folder_changes;
+  std::uint64_t foreign_epoch = 0;
+  bool lock_changes_known = false;
+  std::uint64_t lock_changes = 0;
 };
 
 // The store: maps addresses to Maildirs under one root and hands out shared Mailboxes.

@@ -9,8 +9,8 @@
 // sequence number or UID.
 // Case-insensitive means ASCII case folding here (as Dovecot's i;ascii-casemap); the
 // substring search is Knuth-Morris-Pratt, linear in the message whatever the pattern.
-// Leaves out: decoding RFC 2047 words and base64 / quoted-printable bodies before
-// matching (the match is over the bytes as stored).
+// Header values match as sent or with RFC 2047 encoded-words decoded; BODY and TEXT match
+// the bytes as stored or the text parts decoded (imap_search_text.hpp), all in UTF-8.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +35,12 @@ struct SearchMessage {
 };
 
 bool matches(const SearchKey& key, const SearchMessage& message);
+
+// How much of a message a FETCH item or SEARCH key needs: flag and size keys nothing (so a
+// search for UNSEEN reads no file), header keys the header section, BODY and TEXT all.
+// Ordered: the larger need covers the smaller.
+enum class MessageContent { None, Header, Full };
+MessageContent content_needed(const SearchKey& key);
 
 // ASCII case-insensitive substring test, linear time. An empty needle is found.
 bool contains_ignoring_case(std::string_view haystack, std::string_view needle);

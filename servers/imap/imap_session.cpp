@@ -323,6 +323,7 @@ awaitable<void> ImapSession::dialogue() {
                                    imap_state_name(state_)));
       continue;
     }
+    keywords_reloaded_ = false;
     co_await (this->*(spec->handler))(command);
   }
   co_await flush();

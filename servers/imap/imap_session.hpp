@@ -6,21 +6,29 @@
 // The selected folder is a snapshot of (seq → uid, flags); changes by other sessions are
 // reported as EXISTS / EXPUNGE / FETCH FLAGS at the points RFC 3501 §5.2 allows (after
 // NOOP, CHECK, IDLE, FETCH, STORE, SEARCH; never EXPUNGE during FETCH/STORE/SEARCH).
-// Every command, response, login, fetch, flag change and expunge is an event.
+// Every command, response, login, fetch, flag change and expunge is an event; those about
+// one message carry its journey id (X-Mailflow-Journey, read once per message and session).
+// Cost: the snapshot keeps each message's size and internal date, so FETCH of FLAGS, UID,
+// RFC822.SIZE and INTERNALDATE reads no file, headers-only items read only the header,
+// and the store is re-listed only when its FolderStamp says the folder changed.
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/ssl.hpp>
 
 #include "servers/imap/imap_command.hpp"
 #include "servers/imap/imap_command_reader.hpp"
+#include "servers/imap/imap_search_eval.hpp"
 #include "servers/imap/imap_server.hpp"
 #include "servers/net/asio.hpp"
+#include "servers/net/blocking.hpp"
 #include "servers/net/deadline.hpp"
 #include "servers/net/line_buffer.hpp"
 
@@ -29,10 +37,15 @@ namespace mailflow::imap {
 enum class ImapState { NotAuthenticated, Authenticated, Selected, Logout };
 std::string_view imap_state_name(ImapState s);
 
-// Maildir flag letters <-> IMAP system flags.
-std::string imap_flags_of(std::string_view letters, bool recent);
-// nullopt when a flag has no Maildir letter (keywords are not kept yet).
-std::optional<std::string> letters_of(const std::vector<std::string>& flags);
+// Maildir flag letters <-> IMAP flags. Lower-case letter 'a' + i is keyword i of the
+// folder (sim/maildir_keywords.hpp); a letter the folder does not name is not shown.
+std::string imap_flags_of(std::string_view letters, bool recent, const std::vector<std::string>& keywords = {});
+struct RequestedFlags {
+  std::string letters;                // the system flags as sorted Maildir letters
+  std::vector<std::string> keywords;  // as the client wrote them
+};
+// nullopt for a flag that can never be stored: an unknown "\Name" (\Recent is ignored).
+std::optional<RequestedFlags> requested_flags(const std::vector<std::string>& flags);
 
 class ImapSession : public std::enable_shared_from_this<ImapSession> {
  public:
@@ -57,6 +70,8 @@ class ImapSession : public std::enable_shared_from_this<ImapSession> {
     std::uint32_t uid = 0;
     std::string letters;
     bool recent = false;  // \Recent for this session
+    std::uint64_t size = 0;
+    sim::TimePoint internal_date{};
   };
 
   net::awaitable<void> run();
@@ -74,10 +89,49 @@ class ImapSession : public std::enable_shared_from_this<ImapSession> {
   net::awaitable<void> handshake();
 
   // The selected folder: resync with the store, reporting changes as untagged data.
-  void sync(bool allow_expunge);
+  // Without `force` nothing is listed while the folder's stamp is unchanged.
+  void sync(bool allow_expunge, bool force = false);
   void deselect();
-  // Sequence numbers (1-based indexes into view_) the set names.
+  // This session just made `count` changes to the selected folder and put them in view_:
+  // keep the stamp current unless someone else changed the folder too.
+  void own_changes(std::size_t count);
+  // Sequence numbers (1-based indexes into view_) the set names, ascending.
   std::vector<std::size_t> resolve(const SequenceSet& set, bool uid) const;
+  // view_ index of the message with this UID, or nullopt (binary search: view_ is sorted).
+  std::optional<std::size_t> index_of_uid(std::uint32_t uid) const;
+  void mark_recent(const std::vector<std::uint32_t>& uids);
+
+  // Keywords of the selected folder (imap_session_keywords.cpp).
+  std::string flags_text(const ViewMessage& v);
+  void load_keywords(bool announce);
+  std::string flag_list_text(bool permanent) const;
+  // Maildir letters for a STORE or APPEND into `folder`; a NO is already sent when nullopt.
+  std::optional<std::string> letters_for(const Command& c, const std::vector<std::string>& flags,
+                                         const std::string& folder, bool create);
+  std::vector<std::string> flag_names(std::string_view letters) const;
+
+  // As much of a message of the selected folder as `need` says (Header: the header
+  // section with its empty line); nullopt when it cannot be read (expunged meanwhile).
+  std::optional<std::string> message_content(std::uint32_t uid, MessageContent need);
+  bool observed() const;  // someone reads events: worth computing their journey ids
+  // Reports these UIDs as EXPUNGEd (RFC 3501 §7.4.1) and drops them from view_.
+  void report_expunged(const std::vector<std::uint32_t>& uids);
+
+  // The journey id of a message of the selected folder ("" when it has none); `text`,
+  // when given, is the message or its header, so no file is read.
+  std::string journey_of(std::uint32_t uid, std::string_view text = {});
+
+  // APPEND, COPY, MOVE and EXPUNGE write and fsync through here (net::run_blocking).
+  // While write_pool() is null the work runs inline on the io thread; with a pool it runs
+  // there and the session resumes on its own executor, other sessions going on meanwhile.
+  // So the work may only use the (thread-safe) Mailbox and its captures, never members.
+  template <class Work>
+  net::awaitable<std::invoke_result_t<Work&>> run_write(Work work) {
+    co_return co_await net::run_blocking(write_pool(), std::move(work));
+  }
+  // The pool for durable writes; null: inline.
+  net::asio::thread_pool* write_pool() const { return nullptr; }
+
   std::optional<std::string> folder_name(std::string_view mailbox) const;
   void changed();  // tell the server the selected folder changed
 
@@ -104,6 +158,7 @@ class ImapSession : public std::enable_shared_from_this<ImapSession> {
   net::awaitable<void> on_subscribe(const Command&);
   net::awaitable<void> on_append(const Command&);
   net::awaitable<void> on_close(const Command&);
+  net::awaitable<std::vector<std::uint32_t>> expunge_deleted(const SequenceSet* uids);
   net::awaitable<void> on_expunge(const Command&);
 
   // imap_session_messages.cpp
@@ -130,6 +185,11 @@ class ImapSession : public std::enable_shared_from_this<ImapSession> {
   std::string folder_;  // selected folder as the store names it
   bool read_only_ = false;
   std::vector<ViewMessage> view_;
+  // The store's stamp for what view_ shows; nullopt when view_ may be behind it.
+  std::optional<sim::FolderStamp> view_stamp_;
+  std::vector<std::string> keywords_;  // the selected folder's, index = letter - 'a'
+  bool keywords_reloaded_ = false;     // once per command, for a letter keywords_ lacks
+  std::unordered_map<std::uint32_t, std::string> journeys_;  // uid -> journey, selected folder
   std::set<std::string> unsubscribed_;  // every folder is subscribed until UNSUBSCRIBE
   std::size_t bad_commands_ = 0;
   std::size_t auth_failures_ = 0;

@@ -19,7 +19,9 @@ awaitable<void> ImapSession::on_capability(const Command& c) {
 }
 
 awaitable<void> ImapSession::on_noop(const Command& c) {
-  sync(true);
+  // The client's poll for news: list the folder even if its stamp did not move, in case
+  // another program changed it within one tick of the file system's clock.
+  sync(true, true);
   tagged(c, "OK", fmt::format("{} completed", command_name(c.name)));
   co_return;
 }

@@ -8,6 +8,7 @@
 #include "servers/imap/imap_sequence.hpp"
 #include "servers/imap/imap_session.hpp"
 #include "servers/imap/imap_string.hpp"
+#include "servers/smtp/message_headers.hpp"
 
 namespace mailflow::imap {
 
@@ -16,6 +17,7 @@ using namespace mailflow::net;
 namespace {
 
 constexpr char kDelimiter = '.';
+constexpr std::string_view kJourneyHeader = "X-Mailflow-Journey";
 
 std::string_view special_use(std::string_view folder) {
   if (folder == "Sent") return " \\Sent";
@@ -39,6 +41,7 @@ std::string store_no(sim::StoreStatus s) {
     case sim::StoreStatus::NotPermitted: return format_code(codes::Cannot) + " Not permitted on INBOX";
     case sim::StoreStatus::QuotaExceeded: return format_code(codes::OverQuota) + " Quota exceeded";
     case sim::StoreStatus::NoSuchMessage: return format_code(codes::ExpungeIssued) + " Message was expunged";
+    case sim::StoreStatus::TooManyKeywords: return format_code(codes::Limit) + " Too many keywords";
     default: return format_code(codes::ServerBug) + " Internal error";
   }
 }
@@ -56,28 +59,31 @@ awaitable<void> ImapSession::on_select(const Command& c) {
     tagged(c, "NO", store_no(name ? sim::StoreStatus::NoSuchFolder : sim::StoreStatus::InvalidName));
     co_return;
   }
-  auto listed = mailbox_->list(*name);
-  auto status = mailbox_->status(*name);
-  if (!listed.ok() || !status.ok()) {
-    tagged(c, "NO", store_no(listed.ok() ? status.status : listed.status));
+  auto listed = mailbox_->listing(*name);
+  if (!listed.ok()) {
+    tagged(c, "NO", store_no(listed.status));
     co_return;
   }
   folder_ = *name;
   read_only_ = examine;
   state_ = ImapState::Selected;
   view_.clear();
-  for (const auto& m : listed.value) view_.push_back(ViewMessage{m.uid, m.flags, false});
+  journeys_.clear();
+  view_.reserve(listed.value.messages.size());
+  for (const auto& m : listed.value.messages) {
+    view_.push_back(ViewMessage{m.uid, m.flags, read_only_ && m.recent, m.size, m.internal_date});
+  }
+  view_stamp_ = listed.value.stamp;
+  keywords_.clear();
+  load_keywords(false);
   if (!read_only_) {
     auto recent = mailbox_->take_recent(folder_);
     if (recent.ok()) {
-      for (auto uid : recent.value) {
-        for (auto& v : view_) {
-          if (v.uid == uid) v.recent = true;
-        }
-      }
+      mark_recent(recent.value);
+      own_changes(recent.value.size());
+    } else {
+      view_stamp_.reset();
     }
-  } else {
-    for (std::size_t i = 0; i < view_.size(); ++i) view_[i].recent = listed.value[i].recent;
   }
   std::size_t recent = 0;
   std::size_t first_unseen = 0;
@@ -85,14 +91,13 @@ awaitable<void> ImapSession::on_select(const Command& c) {
     recent += view_[i].recent ? 1 : 0;
     if (!first_unseen && view_[i].letters.find('S') == std::string::npos) first_unseen = i + 1;
   }
-  untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
+  untagged("FLAGS " + flag_list_text(false));
   untagged(fmt::format("{} EXISTS", view_.size()));
   untagged(fmt::format("{} RECENT", recent));
   if (first_unseen) untagged(fmt::format("OK {} First unseen", format_code(codes::Unseen, std::to_string(first_unseen))));
-  untagged(fmt::format("OK {} UIDs valid", format_code(codes::UidValidity, std::to_string(status.value.uidvalidity))));
-  untagged(fmt::format("OK {} Predicted next UID", format_code(codes::UidNext, std::to_string(status.value.uidnext))));
-  untagged(fmt::format("OK {} Limited", format_code(codes::PermanentFlags,
-                                                     read_only_ ? "()" : "(\\Answered \\Flagged \\Deleted \\Seen \\Draft)")));
+  untagged(fmt::format("OK {} UIDs valid", format_code(codes::UidValidity, std::to_string(listed.value.uidvalidity))));
+  untagged(fmt::format("OK {} Predicted next UID", format_code(codes::UidNext, std::to_string(listed.value.uidnext))));
+  untagged(fmt::format("OK {} Limited", format_code(codes::PermanentFlags, read_only_ ? "()" : flag_list_text(true))));
   publish(sim::EventKind::State, fmt::format("selected {} ({} messages)", folder_, view_.size()));
   tagged(c, "OK", fmt::format("{} {} completed", format_code(read_only_ ? codes::ReadOnly : codes::ReadWrite),
                               examine ? "EXAMINE" : "SELECT"));
@@ -210,19 +215,21 @@ awaitable<void> ImapSession::on_append(const Command& c) {
     tagged(c, "NO", name ? format_code(codes::TryCreate) + " No such mailbox" : store_no(sim::StoreStatus::InvalidName));
     co_return;
   }
-  auto letters = letters_of(args.flags);
-  if (!letters) {
-    tagged(c, "NO", format_code(codes::Cannot) + " Keywords are not supported");
-    co_return;
-  }
+  auto letters = letters_for(c, args.flags, *name, true);
+  if (!letters) co_return;
   std::optional<sim::TimePoint> when;
   if (args.internal_date) when = sim::TimePoint(std::chrono::seconds(args.internal_date->seconds));
-  auto r = mailbox_->append(*name, args.message, *letters, when);
+  const std::shared_ptr<sim::Mailbox> mailbox = mailbox_;
+  const std::string& folder = *name;
+  const std::string& flags = *letters;
+  auto append = [&mailbox, &folder, &args, &flags, &when] { return mailbox->append(folder, args.message, flags, when); };
+  sim::DeliveryResult r = co_await run_write(append);
   if (!r.stored()) {
     tagged(c, "NO", store_no(r.status));
     co_return;
   }
-  publish(sim::EventKind::Delivered, fmt::format("appended UID {} to {} of {}", r.uid, *name, user_->address));
+  publish(sim::EventKind::Delivered, fmt::format("appended UID {} to {} of {}", r.uid, *name, user_->address),
+          observed() ? smtp::header_value(args.message, kJourneyHeader).value_or("") : std::string());
   if (state_ == ImapState::Selected && folder_ == *name) {
     sync(false);
   }
@@ -230,21 +237,42 @@ awaitable<void> ImapSession::on_append(const Command& c) {
   tagged(c, "OK", fmt::format("{} APPEND completed", format_code(codes::AppendUid, fmt::format("{} {}", r.uidvalidity, r.uid))));
 }
 
-awaitable<void> ImapSession::on_close(const Command& c) {
-  bool removed = false;
-  if (c.name == CommandName::Close && !read_only_) {
-    for (const auto& v : view_) {
-      if (v.letters.find('T') == std::string::npos) continue;
-      if (mailbox_->expunge(folder_, v.uid).ok()) {
-        removed = true;
-        publish(sim::EventKind::Deleted, fmt::format("expunged UID {} from {}", v.uid, folder_));
-      }
-    }
+// The \Deleted messages of the view (within `uids` when given), expunged in one write.
+awaitable<std::vector<std::uint32_t>> ImapSession::expunge_deleted(const SequenceSet* uids) {
+  const std::uint32_t largest = view_.empty() ? 0 : view_.back().uid;
+  std::vector<std::uint32_t> doomed;
+  std::vector<std::string> journeys;
+  for (const auto& v : view_) {
+    if (v.letters.find('T') == std::string::npos) continue;
+    if (uids && !uids->contains(v.uid, largest)) continue;
+    doomed.push_back(v.uid);
+    journeys.push_back(observed() ? journey_of(v.uid) : std::string());
   }
-  if (removed) changed();
+  if (doomed.empty()) co_return doomed;
+  const std::shared_ptr<sim::Mailbox> mailbox = mailbox_;
+  const std::string folder = folder_;
+  auto expunge_all = [&mailbox, &folder, &doomed] {
+    std::vector<bool> done;
+    for (std::uint32_t uid : doomed) done.push_back(mailbox->expunge(folder, uid).ok());
+    return done;
+  };
+  const std::vector<bool> done = co_await run_write(expunge_all);
+  std::vector<std::uint32_t> removed;
+  for (std::size_t i = 0; i < doomed.size(); ++i) {
+    if (!done[i]) continue;
+    removed.push_back(doomed[i]);
+    publish(sim::EventKind::Deleted, fmt::format("expunged UID {} from {}", doomed[i], folder), journeys[i]);
+  }
+  co_return removed;
+}
+
+awaitable<void> ImapSession::on_close(const Command& c) {
+  if (c.name == CommandName::Close && !read_only_) {
+    const std::vector<std::uint32_t> removed = co_await expunge_deleted(nullptr);
+    if (!removed.empty()) changed();
+  }
   deselect();
   tagged(c, "OK", fmt::format("{} completed", command_name(c.name)));
-  co_return;
 }
 
 awaitable<void> ImapSession::on_expunge(const Command& c) {
@@ -254,18 +282,11 @@ awaitable<void> ImapSession::on_expunge(const Command& c) {
   }
   const auto* args = std::get_if<ExpungeArgs>(&c.args);
   const SequenceSet* uids = args && args->uids ? &*args->uids : nullptr;
-  std::uint32_t largest = view_.empty() ? 0 : view_.back().uid;
-  bool removed = false;
-  for (const auto& v : view_) {
-    if (v.letters.find('T') == std::string::npos) continue;
-    if (uids && !uids->contains(v.uid, largest)) continue;
-    if (mailbox_->expunge(folder_, v.uid).ok()) {
-      removed = true;
-      publish(sim::EventKind::Deleted, fmt::format("expunged UID {} from {}", v.uid, folder_));
-    }
-  }
+  const std::vector<std::uint32_t> removed = co_await expunge_deleted(uids);
+  report_expunged(removed);
+  own_changes(removed.size());
   sync(true);
-  if (removed) changed();
+  if (!removed.empty()) changed();
   tagged(c, "OK", "EXPUNGE completed");
 }
 

@@ -1,19 +1,14 @@
-// IMAP commands on the messages of the selected folder: FETCH, STORE, SEARCH, COPY, MOVE
-// (RFC 6851) and their UID forms, with COPYUID (RFC 4315).
+// IMAP commands on the messages of the selected folder: STORE, SEARCH, COPY, MOVE
+// (RFC 6851) and their UID forms, with COPYUID (RFC 4315). FETCH is in
+// imap_session_fetch.cpp.
 #include <algorithm>
-#include <map>
 
 #include <fmt/format.h>
 
-#include "servers/imap/imap_body.hpp"
 #include "servers/imap/imap_codes.hpp"
-#include "servers/imap/imap_date.hpp"
 #include "servers/imap/imap_search_eval.hpp"
-#include "servers/imap/imap_section.hpp"
 #include "servers/imap/imap_sequence.hpp"
 #include "servers/imap/imap_session.hpp"
-#include "servers/imap/imap_string.hpp"
-#include "servers/smtp/message_headers.hpp"
 #include "sim/mime.hpp"
 
 namespace mailflow::imap {
@@ -22,141 +17,17 @@ using namespace mailflow::net;
 
 namespace {
 
-std::string literal(std::string_view bytes) { return fmt::format("{{{}}}\r\n{}", bytes.size(), bytes); }
-
 std::int64_t seconds_of(sim::TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-bool needs_text(const FetchItem& item) {
-  using K = FetchItem::Kind;
-  return item.kind != K::Flags && item.kind != K::Uid && item.kind != K::Rfc822Size && item.kind != K::InternalDate;
-}
-
-std::vector<std::string> flag_list(std::string_view letters) {
-  std::vector<std::string> out;
-  std::string joined = imap_flags_of(letters, false);
-  std::size_t start = 0;
-  while (start < joined.size()) {
-    auto end = joined.find(' ', start);
-    if (end == std::string::npos) end = joined.size();
-    out.push_back(joined.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
+struct CopyOutcome {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> copied;  // source uid, new uid
+  std::uint32_t uidvalidity = 0;
+  sim::StoreStatus failure = sim::StoreStatus::Ok;
+};
 
 }  // namespace
-
-awaitable<void> ImapSession::on_fetch(const Command& c) {
-  const auto& args = std::get<FetchArgs>(c.args);
-  if (!c.uid && !args.set.fits(static_cast<std::uint32_t>(view_.size()))) {
-    bad(c.tag, "Invalid message sequence number");
-    co_return;
-  }
-  for (const auto& item : args.items) {
-    if (item.kind == FetchItem::Kind::BinarySection || item.kind == FetchItem::Kind::BinarySize) {
-      tagged(c, "NO", format_code(codes::Cannot) + " BINARY is not supported");
-      co_return;
-    }
-  }
-  auto listed = mailbox_->list(folder_);
-  if (!listed.ok()) {
-    tagged(c, "NO", format_code(codes::ServerBug) + " Cannot read the mailbox");
-    co_return;
-  }
-  std::map<std::uint32_t, const sim::MessageInfo*> info;
-  for (const auto& m : listed.value) info[m.uid] = &m;
-  const bool want_text = std::any_of(args.items.begin(), args.items.end(), needs_text);
-  const bool sets_seen = !read_only_ && std::any_of(args.items.begin(), args.items.end(),
-                                                    [](const FetchItem& i) { return i.sets_seen(); });
-  bool expunged = false;
-  bool seen_changed = false;
-  for (std::size_t seq : resolve(args.set, c.uid)) {
-    ViewMessage& v = view_[seq - 1];
-    auto found = info.find(v.uid);
-    if (found == info.end()) {
-      expunged = true;
-      continue;
-    }
-    const sim::MessageInfo& m = *found->second;
-    std::string text;
-    sim::mime::Part mime;
-    if (want_text) {
-      auto read = mailbox_->read(folder_, v.uid);
-      if (!read.ok()) {
-        expunged = true;
-        continue;
-      }
-      text = std::move(read.value);
-      mime = sim::mime::parse_message(text, config_.limits.mime);
-    }
-    bool flags_listed = false;
-    if (sets_seen && v.letters.find('S') == std::string::npos) {
-      auto changed = mailbox_->change_flags(folder_, v.uid, "S", "");
-      if (changed.ok()) {
-        v.letters = changed.value.flags;
-        seen_changed = true;
-      }
-    }
-    std::string out;
-    auto add = [&out](std::string piece) {
-      if (!out.empty()) out += ' ';
-      out += piece;
-    };
-    for (const auto& item : args.items) {
-      using K = FetchItem::Kind;
-      switch (item.kind) {
-        case K::Flags:
-          add(fmt::format("FLAGS ({})", imap_flags_of(v.letters, v.recent)));
-          flags_listed = true;
-          break;
-        case K::Uid: add(fmt::format("UID {}", v.uid)); break;
-        case K::Rfc822Size: add(fmt::format("RFC822.SIZE {}", m.size)); break;
-        case K::InternalDate:
-          add(fmt::format("INTERNALDATE \"{}\"", format_date_time(DateTime{seconds_of(m.internal_date), 0})));
-          break;
-        case K::Envelope: add("ENVELOPE " + format_envelope(mime.fields)); break;
-        case K::Body: add("BODY " + format_body_structure(mime, false)); break;
-        case K::BodyStructure: add("BODYSTRUCTURE " + format_body_structure(mime, true)); break;
-        case K::Rfc822: add("RFC822 " + literal(text)); break;
-        case K::Rfc822Header:
-          add("RFC822.HEADER " + literal(std::string_view(text).substr(mime.header_begin, mime.header_end - mime.header_begin)));
-          break;
-        case K::Rfc822Text:
-          add("RFC822.TEXT " + literal(std::string_view(text).substr(mime.body_begin, mime.body_end - mime.body_begin)));
-          break;
-        case K::BodySection: {
-          std::optional<std::string> owned;
-          std::optional<std::string_view> bytes;
-          if (item.section.text == Section::Text::HeaderFields || item.section.text == Section::Text::HeaderFieldsNot) {
-            owned = section_text(mime, text, item.section);
-            if (owned) bytes = *owned;
-          } else {
-            bytes = section_bytes(mime, text, item.section);
-          }
-          add(item.response_name() + " " + (bytes ? literal(apply_partial(*bytes, item.partial)) : std::string("NIL")));
-          break;
-        }
-        case K::BinarySection:
-        case K::BinarySize: break;
-      }
-    }
-    if (seen_changed && !flags_listed) add(fmt::format("FLAGS ({})", imap_flags_of(v.letters, v.recent)));
-    untagged(fmt::format("{} FETCH ({})", seq, out));
-    if (want_text) {
-      publish(sim::EventKind::Fetched, fmt::format("{} fetched UID {} from {}", user_->address, v.uid, folder_),
-              smtp::header_value(text, "X-Mailflow-Journey").value_or(""));
-    }
-  }
-  if (seen_changed) changed();
-  sync(false);
-  if (expunged) {
-    tagged(c, "NO", format_code(codes::ExpungeIssued) + " Some messages were expunged");
-  } else {
-    tagged(c, "OK", fmt::format("{}FETCH completed", c.uid ? "UID " : ""));
-  }
-}
 
 awaitable<void> ImapSession::on_store(const Command& c) {
   const auto& args = std::get<StoreArgs>(c.args);
@@ -168,13 +39,11 @@ awaitable<void> ImapSession::on_store(const Command& c) {
     bad(c.tag, "Invalid message sequence number");
     co_return;
   }
-  auto letters = letters_of(args.flags);
-  if (!letters) {
-    tagged(c, "NO", format_code(codes::Cannot) + " Keywords are not supported");
-    co_return;
-  }
+  // -FLAGS of a keyword the folder never had removes nothing, so it defines nothing.
+  auto letters = letters_for(c, args.flags, folder_, args.mode != StoreArgs::Mode::Remove);
+  if (!letters) co_return;
   bool expunged = false;
-  bool any = false;
+  std::size_t changes = 0;
   for (std::size_t seq : resolve(args.set, c.uid)) {
     ViewMessage& v = view_[seq - 1];
     sim::StoreValue<sim::MessageInfo> r;
@@ -187,15 +56,24 @@ awaitable<void> ImapSession::on_store(const Command& c) {
       expunged = true;
       continue;
     }
-    any = true;
+    if (r.value.flags != v.letters) ++changes;
     v.letters = r.value.flags;
-    publish(sim::EventKind::State, fmt::format("flags of UID {} in {}: ({})", v.uid, folder_, imap_flags_of(v.letters, false)));
+    const std::string shown = flags_text(v);  // first, so a keyword new to keywords_ has its name
+    if (observed()) {
+      // Setting \Deleted is the user's "delete": this event says so, EXPUNGE's removes it.
+      publish(sim::EventKind::State,
+              fmt::format("flags of UID {} in {}: ({})", v.uid, folder_, imap_flags_of(v.letters, false, keywords_)),
+              journey_of(v.uid));
+    }
     if (!args.silent) {
-      untagged(c.uid ? fmt::format("{} FETCH (UID {} FLAGS ({}))", seq, v.uid, imap_flags_of(v.letters, v.recent))
-                     : fmt::format("{} FETCH (FLAGS ({}))", seq, imap_flags_of(v.letters, v.recent)));
+      untagged(c.uid ? fmt::format("{} FETCH (UID {} FLAGS ({}))", seq, v.uid, shown)
+                     : fmt::format("{} FETCH (FLAGS ({}))", seq, shown));
     }
   }
-  if (any) changed();
+  if (changes != 0) {
+    own_changes(changes);
+    changed();
+  }
   sync(false);
   if (expunged) {
     tagged(c, "NO", format_code(codes::ExpungeIssued) + " Some messages were expunged");
@@ -206,39 +84,38 @@ awaitable<void> ImapSession::on_store(const Command& c) {
 
 awaitable<void> ImapSession::on_search(const Command& c) {
   const auto& criteria = std::get<SearchCriteria>(c.args);
-  auto listed = mailbox_->list(folder_);
-  if (!listed.ok()) {
-    tagged(c, "NO", format_code(codes::ServerBug) + " Cannot read the mailbox");
-    co_return;
-  }
-  std::map<std::uint32_t, const sim::MessageInfo*> info;
-  for (const auto& m : listed.value) info[m.uid] = &m;
+  const MessageContent need = content_needed(criteria.key);
   std::string hits;
   const auto count = static_cast<std::uint32_t>(view_.size());
   const std::uint32_t max_uid = view_.empty() ? 0 : view_.back().uid;
   for (std::size_t i = 0; i < view_.size(); ++i) {
-    const ViewMessage& v = view_[i];
-    auto found = info.find(v.uid);
-    if (found == info.end()) continue;
-    auto read = mailbox_->read(folder_, v.uid);
-    if (!read.ok()) continue;
-    auto mime = sim::mime::parse_message(read.value, config_.limits.mime);
+    ViewMessage& v = view_[i];
+    std::string text;
+    sim::mime::Part mime;
+    if (need != MessageContent::None) {
+      auto content = message_content(v.uid, need);
+      if (!content) continue;  // expunged meanwhile: matches nothing
+      text = std::move(*content);
+      mime = sim::mime::parse_message(text, config_.limits.mime);
+    }
+    flags_text(v);  // learns keywords defined since SELECT, so KEYWORD finds them
     SearchMessage message;
     message.seq = static_cast<std::uint32_t>(i + 1);
     message.uid = v.uid;
     message.message_count = count;
     message.max_uid = max_uid;
-    message.flags = flag_list(v.letters);
+    message.flags = flag_names(v.letters);
     message.recent = v.recent;
-    message.size = found->second->size;
-    message.internal_day = seconds_of(found->second->internal_date) / 86400;
-    message.text = read.value;
-    message.mime = &mime;
+    message.size = v.size;
+    message.internal_day = seconds_of(v.internal_date) / 86400;
+    message.text = text;
+    message.mime = need == MessageContent::None ? nullptr : &mime;
     if (matches(criteria.key, message)) hits += fmt::format(" {}", c.uid ? v.uid : i + 1);
   }
   untagged("SEARCH" + hits);
   sync(false);
   tagged(c, "OK", fmt::format("{}SEARCH completed", c.uid ? "UID " : ""));
+  co_return;
 }
 
 awaitable<void> ImapSession::on_copy(const Command& c) {
@@ -257,29 +134,48 @@ awaitable<void> ImapSession::on_copy(const Command& c) {
     tagged(c, "NO", format_code(codes::TryCreate) + " No such mailbox");
     co_return;
   }
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> copied;  // source uid, new uid
-  std::uint32_t uidvalidity = 0;
-  for (std::size_t seq : resolve(args.set, c.uid)) {
-    auto r = mailbox_->copy(folder_, view_[seq - 1].uid, *dest);
-    if (r.status == sim::StoreStatus::NoSuchMessage) continue;
-    if (!r.stored()) {
-      tagged(c, "NO", format_code(r.status == sim::StoreStatus::QuotaExceeded ? codes::OverQuota : codes::ServerBug) +
-                          " Copy failed");
-      co_return;
+  std::vector<std::uint32_t> uids;
+  for (std::size_t seq : resolve(args.set, c.uid)) uids.push_back(view_[seq - 1].uid);
+  const std::shared_ptr<sim::Mailbox> mailbox = mailbox_;
+  const std::string from = folder_;
+  const std::string to = *dest;
+  auto copy_all = [&mailbox, &from, &to, &uids] {
+    CopyOutcome out;
+    for (std::uint32_t uid : uids) {
+      auto r = mailbox->copy(from, uid, to);
+      if (r.status == sim::StoreStatus::NoSuchMessage) continue;
+      if (!r.stored()) {
+        out.failure = r.status;
+        break;
+      }
+      out.uidvalidity = r.uidvalidity;
+      out.copied.emplace_back(uid, r.uid);
     }
-    uidvalidity = r.uidvalidity;
-    copied.emplace_back(view_[seq - 1].uid, r.uid);
+    // RFC 3501 §6.4.7: a failed COPY leaves the destination as it was.
+    if (out.failure != sim::StoreStatus::Ok) {
+      for (auto [source, copy] : out.copied) mailbox->expunge(to, copy);
+    }
+    return out;
+  };
+  CopyOutcome outcome = co_await run_write(copy_all);
+  if (outcome.failure != sim::StoreStatus::Ok) {
+    const auto& code = outcome.failure == sim::StoreStatus::QuotaExceeded     ? codes::OverQuota
+                       : outcome.failure == sim::StoreStatus::TooManyKeywords ? codes::Limit
+                                                                              : codes::ServerBug;
+    tagged(c, "NO", format_code(code) + " Copy failed");
+    co_return;
   }
   std::string code;
-  if (!copied.empty()) {
-    std::vector<std::uint32_t> from, to;
-    for (auto [a, b] : copied) {
-      from.push_back(a);
-      to.push_back(b);
+  if (!outcome.copied.empty()) {
+    std::vector<std::uint32_t> sources, copies;
+    for (auto [a, b] : outcome.copied) {
+      sources.push_back(a);
+      copies.push_back(b);
     }
     // Both lists in source order: COPYUID pairs them by position (RFC 4315 §3).
-    code = format_code(codes::CopyUid, fmt::format("{} {} {}", uidvalidity, format_numbers(from), format_numbers(to)));
-    server_.mailbox_changed(user_->address, *dest, this);
+    code = format_code(codes::CopyUid,
+                       fmt::format("{} {} {}", outcome.uidvalidity, format_numbers(sources), format_numbers(copies)));
+    server_.mailbox_changed(user_->address, to, this);
   }
   if (!move) {
     sync(false);
@@ -287,12 +183,48 @@ awaitable<void> ImapSession::on_copy(const Command& c) {
     co_return;
   }
   if (!code.empty()) untagged("OK " + code + " Moved");
-  for (auto [uid, ignored] : copied) {
-    if (mailbox_->expunge(folder_, uid).ok()) publish(sim::EventKind::Deleted, fmt::format("moved UID {} out of {}", uid, folder_));
+  std::vector<std::uint32_t> moved;
+  for (auto [uid, ignored] : outcome.copied) moved.push_back(uid);
+  std::vector<std::string> journeys;
+  for (std::uint32_t uid : moved) journeys.push_back(observed() ? journey_of(uid) : std::string());
+  auto expunge_all = [&mailbox, &from, &moved] {
+    std::vector<std::uint32_t> removed;
+    for (std::uint32_t uid : moved) {
+      if (mailbox->expunge(from, uid).ok()) removed.push_back(uid);
+    }
+    return removed;
+  };
+  const std::vector<std::uint32_t> removed = co_await run_write(expunge_all);
+  for (std::size_t i = 0; i < moved.size(); ++i) {
+    if (std::find(removed.begin(), removed.end(), moved[i]) == removed.end()) continue;
+    publish(sim::EventKind::Deleted, fmt::format("moved UID {} out of {} to {}", moved[i], from, to), journeys[i]);
   }
+  report_expunged(removed);
+  own_changes(removed.size());
   sync(true);
-  if (!copied.empty()) changed();
+  if (!removed.empty()) changed();
   tagged(c, "OK", fmt::format("{}MOVE completed", c.uid ? "UID " : ""));
+}
+
+void ImapSession::report_expunged(const std::vector<std::uint32_t>& uids) {
+  std::vector<std::size_t> indexes;
+  for (std::uint32_t uid : uids) {
+    if (auto i = index_of_uid(uid)) indexes.push_back(*i);
+  }
+  if (indexes.empty()) return;
+  // Descending, so each number is still right when the client applies the ones before.
+  std::sort(indexes.rbegin(), indexes.rend());
+  std::vector<bool> doomed(view_.size(), false);
+  for (std::size_t i : indexes) {
+    untagged(fmt::format("{} EXPUNGE", i + 1));
+    doomed[i] = true;
+    journeys_.erase(view_[i].uid);
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < view_.size(); ++i) {
+    if (!doomed[i]) view_[kept++] = std::move(view_[i]);
+  }
+  view_.resize(kept);
 }
 
 }  // namespace mailflow::imap

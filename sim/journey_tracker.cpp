@@ -93,7 +93,11 @@ bool JourneyTracker::wait_for(const std::string& id, JourneyState state, std::ch
   std::unique_lock lock(mutex_);
   return changed_.wait_for(lock, timeout, [&] {
     auto it = journeys_.find(id);
-    return it != journeys_.end() && it->second.has_reached(state);
+    if (it == journeys_.end() || !it->second.has_reached(state)) return false;
+    // "Bounced" is the letter back with its sender: the bounce delivered, or refused on
+    // its way (a bounce never bounces).
+    const auto back = it->second.bounce_state;
+    return state != JourneyState::Bounced || back == JourneyState::Delivered || back == JourneyState::Rejected;
   });
 }
 

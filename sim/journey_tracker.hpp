@@ -57,7 +57,8 @@ class JourneyTracker {
   void observe(const Event& e);
   std::optional<JourneyStatus> status(const std::string& id) const;
   std::vector<JourneyStatus> all() const;  // by first appearance
-  // Blocks until the journey has reached `state` or `timeout` passes (real time).
+  // Blocks until the journey has reached `state` or `timeout` passes (real time). For
+  // Bounced, until the bounce is back: delivered to the sender's mailbox (or refused).
   bool wait_for(const std::string& id, JourneyState state, std::chrono::milliseconds timeout) const;
   // Forgets every journey (the world was reset).
   void clear();

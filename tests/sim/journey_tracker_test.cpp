@@ -57,9 +57,11 @@ TEST(JourneyTracker, TheBouncesReturnTripDoesNotUndoTheBounce) {
   bounced.line = "bounce Q2 to <alice@alpha.test> for 1 failed recipient(s): 550 5.1.1 ...";
   t.observe(bounced);
   t.observe(event(EventKind::Queued, "mx.alpha.test"));  // the bounce accepted by alice's MX
+  EXPECT_FALSE(t.wait_for("j1", JourneyState::Bounced, 1ms)) << "the bounce is not back yet";
   Event stored = event(EventKind::Delivered, "mx.alpha.test", 250, "2.0.0");
   stored.line = "stored in the mailbox of alice@alpha.test (UID 1, 2779 octets)";
   t.observe(stored);
+  EXPECT_TRUE(t.wait_for("j1", JourneyState::Bounced, 1ms));
   auto s = t.status("j1");
   EXPECT_EQ(s->state, JourneyState::Bounced);
   EXPECT_FALSE(s->has_reached(JourneyState::Delivered));

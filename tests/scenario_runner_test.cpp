@@ -1,0 +1,93 @@
+// The scenario runner on real labs: every shipped scenario passes, and a scenario whose
+// expectation is wrong fails with a verdict that says what was found instead.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "servers/scenario_runner.hpp"
+#include "sim/scenario_loader.hpp"
+
+namespace mailflow {
+namespace {
+
+namespace fs = std::filesystem;
+
+RunResult run(const sim::Scenario& scenario) {
+  RunOptions options;
+  options.state_dir = fs::path(testing::TempDir()) /
+                      ("runner_" + std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
+  fs::remove_all(options.state_dir);
+  options.trace_file.clear();
+  std::mt19937 pick(std::random_device{}());
+  RunResult result;
+  // Another test may hold a port of this offset: try a few.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    options.port_offset = static_cast<std::uint16_t>(20000 + pick() % 40000);
+    result = run_scenario(scenario, options);
+    if (result.error.empty()) break;
+  }
+  return result;
+}
+
+sim::Scenario load(const std::string& yaml) {
+  auto loaded = sim::load_scenario_string(yaml, "test.yaml");
+  EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
+  return loaded.ok() ? *loaded.scenario : sim::Scenario{};
+}
+
+constexpr const char* kLetterToBob =
+    "title: { en: t, ja: t }\nexplanation: { en: e, ja: e }\n"
+    "actors:\n  - { name: alice-laptop, kind: sender, user: alice@alpha.test, server: smtp.alpha.test }\n"
+    "steps:\n  - send: { from: alice-laptop, to: bob@beta.test, subject: Hi, as: letter }\n"
+    "  - wait: { letter: letter, state: delivered, timeout: 20s }\n";
+
+TEST(ScenarioRunner, EveryShippedScenarioPasses) {
+  for (const auto& e : fs::directory_iterator(fs::path(MAILFLOW_SOURCE_DIR) / "scenarios")) {
+    if (e.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(e.path().string());
+    auto loaded = sim::load_scenario_file(e.path().string());
+    ASSERT_TRUE(loaded.ok());
+    RunResult result = run(*loaded.scenario);
+    ASSERT_EQ(result.error, "");
+    for (const auto& v : result.verdicts) EXPECT_TRUE(v.passed) << v.expectation << ": " << v.detail;
+    EXPECT_TRUE(result.passed());
+  }
+}
+
+TEST(ScenarioRunner, AWrongExpectationFailsAndSaysWhatWasFound) {
+  RunResult result = run(load(std::string(kLetterToBob) +
+                              "expect:\n  - { letter: letter, state: bounced }\n"
+                              "  - { mailbox: bob@beta.test, messages: 3 }\n"
+                              "  - { actor: alice-laptop, saw: '535 5.7.8' }\n"));
+  ASSERT_EQ(result.error, "");
+  ASSERT_EQ(result.verdicts.size(), 3u);
+  EXPECT_FALSE(result.passed());
+  EXPECT_EQ(result.verdicts[0].detail, "it is delivered");
+  EXPECT_EQ(result.verdicts[1].detail, "it holds 1");
+  EXPECT_EQ(result.verdicts[2].detail, "no reply it got contains that");
+}
+
+TEST(ScenarioRunner, AStepThatCannotCompleteIsAFailedVerdict) {
+  RunResult result = run(load(
+      "title: { en: t, ja: t }\nexplanation: { en: e, ja: e }\n"
+      "actors:\n  - { name: typo, kind: sender, user: alice@alpha.test, server: smpt.alpha.test }\n"
+      "steps:\n  - send: { from: typo, to: bob@beta.test, as: letter }\n"
+      "expect:\n  - { actor: typo, saw: NXDOMAIN }\n"));
+  ASSERT_EQ(result.verdicts.size(), 2u);
+  EXPECT_FALSE(result.verdicts[0].passed);
+  EXPECT_EQ(result.verdicts[0].detail, "the server name smpt.alpha.test does not resolve (NXDOMAIN)");
+  EXPECT_TRUE(result.verdicts[1].passed) << "the client saw why";
+}
+
+TEST(ScenarioRunner, JunitXmlHasOneTestcasePerVerdict) {
+  sim::Scenario scenario = load(std::string(kLetterToBob) + "expect:\n  - { letter: letter, state: delivered }\n");
+  RunResult result = run(scenario);
+  ASSERT_TRUE(result.passed());
+  const std::string xml = junit_xml(scenario, result);
+  EXPECT_NE(xml.find("<testsuite name=\"t\" file=\"test.yaml\" tests=\"1\" failures=\"0\">"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<testcase name=\"letter 'letter' delivered\"></testcase>"), std::string::npos) << xml;
+}
+
+}  // namespace
+}  // namespace mailflow

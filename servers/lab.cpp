@@ -331,7 +331,10 @@ void Lab::start_pop3() {
 // IDLE sessions of the recipient at once (RFC 2177) instead of at their next poll.
 void Lab::start_imap() {
   if (auto problem = options_.imap_limits.verify(); !problem.empty()) throw LabError(fmt::format("{}: {}", kImapSource, problem));
-  auto finish = [&](imap::ImapServerConfig& config) { config.limits = options_.imap_limits; };
+  auto finish = [&](imap::ImapServerConfig& config) {
+    config.limits = options_.imap_limits;
+    config.durable_writes = durable_writes_.get();
+  };
   start_mailbox_servers<imap::ImapServer, imap::ImapServerConfig>(sim::Service::Imap, sim::Service::Imaps,
                                                                   imap_servers_, finish);
   auto arrived = [this](const std::string& address, const std::string& folder) { mail_arrived(address, folder); };

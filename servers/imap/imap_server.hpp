@@ -5,13 +5,14 @@
 
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "servers/imap/imap_limits.hpp"
 #include "servers/net/asio.hpp"
+#include "servers/net/tcp_listener.hpp"
 #include "sim/event_bus.hpp"
 #include "sim/maildir_store.hpp"
 #include "sim/world.hpp"
@@ -36,41 +37,39 @@ struct ImapServerConfig {
   std::shared_ptr<net::asio::ssl::context> tls;  // null: no STARTTLS (and no implicit TLS)
   bool implicit_tls = false;                     // 993: handshake before the greeting
   bool allow_plaintext_auth = false;             // world setting for demos
+  // Runs APPEND/COPY/MOVE/EXPUNGE's fsync-bound writes off the io thread; null: inline.
+  net::asio::thread_pool* durable_writes = nullptr;
 };
 
 class ImapSession;
 
-class ImapServer {
+// Listens as a net::SessionListener: start() binds (throws boost::system::system_error),
+// stop() sends "* BYE" to every open session, then closes; endpoint(), open_sessions(),
+// and for the sessions bus(), stopping() and session_ended() come with it.
+class ImapServer : public net::SessionListener<ImapSession> {
  public:
   ImapServer(net::asio::io_context& io, ImapServerConfig config, ImapServices& services, sim::EventBus* bus);
-  ~ImapServer();
-
-  void start();  // binds; throws boost::system::system_error
-  void stop();   // "* BYE" to every open session, then close
+  // Out of line: the sessions' type is complete only there (the listener's virtuals use it).
+  ~ImapServer() override;
 
   const ImapServerConfig& config() const { return config_; }
-  net::tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
-  std::size_t open_sessions() const { return sessions_.size(); }
-
   // Used by sessions.
   ImapServices& services() { return services_; }
-  sim::EventBus* bus() { return bus_; }
-  void session_ended(const std::shared_ptr<ImapSession>& session, const std::string& client_ip);
-  bool stopping() const { return stopping_; }
   // Another session changed `folder` of `address`: wake the IDLE sessions on it.
   void mailbox_changed(const std::string& address, const std::string& folder, const ImapSession* by);
+  // A login of `address` from `client_ip`: false (and nothing counted) when that user has
+  // limits.max_connections_per_user sessions from there already [Dovecot's
+  // mail_max_userip_connections]. Each true is matched by one user_logged_out().
+  bool user_logged_in(const std::string& address, const std::string& client_ip);
+  void user_logged_out(const std::string& address, const std::string& client_ip);
 
  private:
-  net::awaitable<void> accept_loop();
+  std::shared_ptr<ImapSession> make_session(net::tcp::socket socket, std::string client_ip) override;
+  std::string farewell(net::Refusal why, const std::string& client_ip) override;
 
-  net::asio::io_context& io_;
   ImapServerConfig config_;
   ImapServices& services_;
-  sim::EventBus* bus_;
-  net::tcp::acceptor acceptor_;
-  std::set<std::shared_ptr<ImapSession>> sessions_;
-  std::map<std::string, std::size_t> per_client_;
-  bool stopping_ = false;
+  std::map<std::pair<std::string, std::string>, std::size_t> per_user_;  // (address, client IP), none at 0
 };
 
 }  // namespace mailflow::imap

@@ -253,6 +253,7 @@ awaitable<void> ImapSession::run() {
   stream_.next_layer().close(ignored);
   deadline_->cancel();
   publish(sim::EventKind::Disconnect, end);
+  if (user_) server_.user_logged_out(user_->address, client_ip_);
   server_.session_ended(self, client_ip_);
 }
 

@@ -130,7 +130,7 @@ class ImapSession : public std::enable_shared_from_this<ImapSession> {
     co_return co_await net::run_blocking(write_pool(), std::move(work));
   }
   // The pool for durable writes; null: inline.
-  net::asio::thread_pool* write_pool() const { return nullptr; }
+  net::asio::thread_pool* write_pool() const { return config_.durable_writes; }
 
   std::optional<std::string> folder_name(std::string_view mailbox) const;
   void changed();  // tell the server the selected folder changed

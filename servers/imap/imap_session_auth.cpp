@@ -57,9 +57,16 @@ void ImapSession::finish_login(const Command& c, const std::string& login, const
     }
     return;
   }
+  if (!server_.user_logged_in(user->address, client_ip_)) {
+    publish(sim::EventKind::Auth, fmt::format("login of {} refused: {} sessions from {} already", user->address,
+                                              config_.limits.max_connections_per_user, client_ip_));
+    tagged(c, "NO", format_code(codes::Limit) + " Too many connections for this user from this address");
+    return;
+  }
   try {
     mailbox_ = server_.services().mailbox_of(*user);
   } catch (const std::exception& e) {
+    server_.user_logged_out(user->address, client_ip_);
     publish(sim::EventKind::Error, fmt::format("mailbox of {} unavailable: {}", user->address, e.what()));
     tagged(c, "NO", format_code(codes::Unavailable) + " Mailbox unavailable");
     return;

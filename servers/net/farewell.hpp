@@ -1,6 +1,7 @@
 // Sends a last line to a client the server will not serve (over a connection cap, shutting
 // down) and closes: the client learns why instead of seeing a bare close. Two seconds at
-// most, so a client that does not read cannot hold the socket. Used by every TCP server.
+// most, so a client that does not read cannot hold the socket. net::TcpListener sends it
+// for every TCP server.
 #pragma once
 
 #include <chrono>

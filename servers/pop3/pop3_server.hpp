@@ -7,14 +7,13 @@
 // connection caps, the maildrop locks and the lab services the sessions call.
 #pragma once
 
-#include <map>
 #include <memory>
-#include <set>
 #include <string>
 
 #include <boost/asio/ssl.hpp>
 
 #include "servers/net/asio.hpp"
+#include "servers/net/tcp_listener.hpp"
 #include "servers/pop3/pop3_codes.hpp"
 #include "servers/pop3/pop3_limits.hpp"
 #include "servers/pop3/pop3_maildrop.hpp"
@@ -53,35 +52,26 @@ struct Pop3ServerConfig {
 
 class Pop3Session;
 
-class Pop3Server {
+// Listens as a net::SessionListener: start() binds (throws boost::system::system_error),
+// stop() sends -ERR [SYS/TEMP] to every open session (deleting nothing), then closes;
+// endpoint(), open_sessions(), and for the sessions bus() and session_ended() come with it.
+class Pop3Server : public net::SessionListener<Pop3Session> {
  public:
   Pop3Server(net::asio::io_context& io, Pop3ServerConfig config, Pop3Services& services, sim::EventBus* bus);
-  ~Pop3Server();
-
-  void start();  // binds; throws boost::system::system_error
-  void stop();   // -ERR [SYS/TEMP] to every open session (deleting nothing), then close
+  // Out of line: the sessions' type is complete only there (the listener's virtuals use it).
+  ~Pop3Server() override;
 
   const Pop3ServerConfig& config() const { return config_; }
-  net::tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
-  std::size_t open_sessions() const { return sessions_.size(); }
-
   // Used by sessions.
   Pop3Services& services() { return services_; }
   MaildropLocks& locks() { return *config_.locks; }
-  sim::EventBus* bus() { return bus_; }
-  void session_ended(const std::shared_ptr<Pop3Session>& session, const std::string& client_ip);
 
  private:
-  net::awaitable<void> accept_loop();
+  std::shared_ptr<Pop3Session> make_session(net::tcp::socket socket, std::string client_ip) override;
+  std::string farewell(net::Refusal why, const std::string& client_ip) override;
 
-  net::asio::io_context& io_;
   Pop3ServerConfig config_;
   Pop3Services& services_;
-  sim::EventBus* bus_;
-  net::tcp::acceptor acceptor_;
-  std::set<std::shared_ptr<Pop3Session>> sessions_;
-  std::map<std::string, std::size_t> per_client_;
-  bool stopping_ = false;
 };
 
 }  // namespace mailflow::pop3

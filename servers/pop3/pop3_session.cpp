@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "servers/net/session_id.hpp"
+#include "servers/net/session_io.hpp"
 #include "servers/net/tls.hpp"
 #include "servers/pop3/pop3_text.hpp"
 #include "sim/event.hpp"
@@ -56,12 +57,6 @@ const Pop3Session::CommandSpec Pop3Session::kCommands[] = {
 
 namespace {
 
-// A session that has no TLS configured still needs a context to build its stream type.
-asio::ssl::context& plain_context() {
-  static asio::ssl::context context(asio::ssl::context::tls_server);
-  return context;
-}
-
 // Above this much pending output a session writes before it reads on, so a client that
 // pipelines many RETRs never makes us hold many messages at once.
 constexpr std::size_t kFlushThreshold = 64 * 1024;
@@ -71,14 +66,12 @@ constexpr std::size_t kFlushThreshold = 64 * 1024;
 Pop3Session::Pop3Session(Pop3Server& server, tcp::socket socket, std::string client_ip)
     : server_(server),
       config_(server.config()),
-      stream_(std::move(socket), config_.tls ? *config_.tls : plain_context()),
+      stream_(std::move(socket), session_tls_context(config_.tls)),
       deadline_(std::make_shared<Deadline>(stream_.get_executor())),
       input_(config_.limits.command_line),
       client_ip_(std::move(client_ip)),
+      peer_(peer_text(stream_.next_layer(), client_ip_)),
       id_(next_session_id()) {
-  error_code ec;
-  auto remote = stream_.next_layer().remote_endpoint(ec);
-  peer_ = ec ? client_ip_ : endpoint_text(remote);
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
   timestamp_ = apop_timestamp(static_cast<long>(::getpid()), id_, seconds.count(), config_.host_name);
 }
@@ -143,11 +136,7 @@ void Pop3Session::bad_command(Pop3Response r) {
 
 awaitable<void> Pop3Session::write(const std::string& bytes) {
   deadline_->arm(config_.limits.idle_timeout);
-  if (tls_active_) {
-    co_await asio::async_write(stream_, asio::buffer(bytes), use_awaitable);
-  } else {
-    co_await asio::async_write(stream_.next_layer(), asio::buffer(bytes), use_awaitable);
-  }
+  co_await write_all(stream_, tls_active_, bytes);
 }
 
 awaitable<void> Pop3Session::flush() {
@@ -162,12 +151,7 @@ awaitable<void> Pop3Session::read_some() {
   if (farewell_) throw boost::system::system_error(asio::error::operation_aborted);
   char chunk[8192];
   deadline_->arm(config_.limits.idle_timeout);
-  std::size_t n = 0;
-  if (tls_active_) {
-    n = co_await stream_.async_read_some(asio::buffer(chunk), use_awaitable);
-  } else {
-    n = co_await stream_.next_layer().async_read_some(asio::buffer(chunk), use_awaitable);
-  }
+  std::size_t n = co_await net::read_some(stream_, tls_active_, asio::buffer(chunk));
   input_.append(std::string_view(chunk, n));
 }
 
@@ -198,14 +182,10 @@ awaitable<void> Pop3Session::run() {
   auto self = shared_from_this();
   publish(sim::EventKind::Connect,
           fmt::format("connection to {} ({})", config_.host_name, config_.implicit_tls ? "POP3S" : "POP3"));
-  std::string end = "connection closed";
-  try {
-    co_await dialogue();
-  } catch (const boost::system::system_error& e) {
-    // EOF, reset, or our own cancel (time-out, shutdown): an ordinary end of the session.
-    if (!farewell_) end = "connection lost: " + e.code().message();
-  } catch (const std::exception& e) {
-    end = std::string("session failed: ") + e.what();
+  // EOF, a reset or our own cancel (time-out, shutdown) is an ordinary end of the session.
+  const DialogueEnd ending = co_await run_dialogue(dialogue());
+  std::string end = ending.reason;
+  if (ending.failed) {
     publish(sim::EventKind::Error, end);
     if (!farewell_) farewell_ = make_response(responses::LocalError);
   }
@@ -223,9 +203,7 @@ awaitable<void> Pop3Session::run() {
     end = "closed by the server: " + farewell_->status_line();
   }
   if (state_ == Pop3State::Transaction) end += "; no UPDATE, nothing deleted";  // RFC 1939 §6
-  error_code ignored;
-  stream_.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.next_layer().close(ignored);
+  close_connection(stream_);
   deadline_->cancel();
   lease_ = {};
   publish(sim::EventKind::Disconnect, end);

@@ -102,6 +102,9 @@ class SmtpLink : public std::enable_shared_from_this<SmtpLink> {
     }
     co_await stream_.next_layer().async_connect(server_, asio::redirect_error(use_awaitable, ec));
     if (!ec) {
+      // Small commands written back to back (pipelining, after TLS): see tcp_listener.cpp.
+      error_code ignored;
+      stream_.next_layer().set_option(tcp::no_delay(true), ignored);
       announce_journey();
       co_return;
     }

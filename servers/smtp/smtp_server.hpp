@@ -9,15 +9,14 @@
 #pragma once
 
 #include <functional>
-#include <map>
 #include <memory>
-#include <set>
 #include <string>
 
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "servers/net/asio.hpp"
+#include "servers/net/tcp_listener.hpp"
 #include "servers/smtp/journey_registry.hpp"
 #include "servers/smtp/smtp_limits.hpp"
 #include "servers/smtp/smtp_reply.hpp"
@@ -79,35 +78,25 @@ struct SmtpServerConfig {
 
 class SmtpSession;
 
-class SmtpServer {
+// Listens as a net::SessionListener: start() binds (throws boost::system::system_error),
+// stop() answers 421 to every open session, then closes; endpoint(), open_sessions(),
+// and for the sessions bus(), stopping() and session_ended() come with it.
+class SmtpServer : public net::SessionListener<SmtpSession> {
  public:
   SmtpServer(net::asio::io_context& io, SmtpServerConfig config, SmtpServices& services, sim::EventBus* bus);
-  ~SmtpServer();
-
-  void start();  // binds; throws boost::system::system_error
-  void stop();   // 421 to every open session, then close
+  // Out of line: the sessions' type is complete only there (the listener's virtuals use it).
+  ~SmtpServer() override;
 
   const SmtpServerConfig& config() const { return config_; }
-  net::tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
-  std::size_t open_sessions() const { return sessions_.size(); }
-
   // Used by sessions.
   SmtpServices& services() { return services_; }
-  sim::EventBus* bus() { return bus_; }
-  void session_ended(const std::shared_ptr<SmtpSession>& session, const std::string& client_ip);
-  bool stopping() const { return stopping_; }
 
  private:
-  net::awaitable<void> accept_loop();
+  std::shared_ptr<SmtpSession> make_session(net::tcp::socket socket, std::string client_ip) override;
+  std::string farewell(net::Refusal why, const std::string& client_ip) override;
 
-  net::asio::io_context& io_;
   SmtpServerConfig config_;
   SmtpServices& services_;
-  sim::EventBus* bus_;
-  net::tcp::acceptor acceptor_;
-  std::set<std::shared_ptr<SmtpSession>> sessions_;
-  std::map<std::string, std::size_t> per_client_;
-  bool stopping_ = false;
 };
 
 }  // namespace mailflow::smtp

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "servers/net/session_id.hpp"
+#include "servers/net/session_io.hpp"
 #include "servers/net/tls.hpp"
 #include "servers/smtp/smtp_codes.hpp"
 #include "sim/event.hpp"
@@ -47,28 +48,15 @@ const SmtpSession::CommandSpec SmtpSession::kCommands[] = {
     {Verb::Auth, &SmtpSession::on_auth},         {Verb::Bdat, &SmtpSession::on_bdat},
 };
 
-namespace {
-
-// A session that has no TLS configured still needs a context to build its stream type.
-asio::ssl::context& plain_context() {
-  static asio::ssl::context context(asio::ssl::context::tls_server);
-  return context;
-}
-
-}  // namespace
-
 SmtpSession::SmtpSession(SmtpServer& server, tcp::socket socket, std::string client_ip)
     : server_(server),
       config_(server.config()),
-      stream_(std::move(socket), config_.tls ? *config_.tls : plain_context()),
+      stream_(std::move(socket), session_tls_context(config_.tls)),
       deadline_(std::make_shared<Deadline>(stream_.get_executor())),
       input_(config_.limits.command_line),
       client_ip_(std::move(client_ip)),
-      id_(next_session_id()) {
-  error_code ec;
-  auto remote = stream_.next_layer().remote_endpoint(ec);
-  peer_ = ec ? client_ip_ : endpoint_text(remote);
-}
+      peer_(peer_text(stream_.next_layer(), client_ip_)),
+      id_(next_session_id()) {}
 
 void SmtpSession::start() {
   auto self = shared_from_this();
@@ -144,11 +132,7 @@ awaitable<void> SmtpSession::flush() {
   std::string out;
   out.swap(output_);
   deadline_->arm(config_.limits.idle_timeout);
-  if (tls_active_) {
-    co_await asio::async_write(stream_, asio::buffer(out), use_awaitable);
-  } else {
-    co_await asio::async_write(stream_.next_layer(), asio::buffer(out), use_awaitable);
-  }
+  co_await write_all(stream_, tls_active_, out);
 }
 
 awaitable<std::size_t> SmtpSession::read_some(std::string& into) {
@@ -156,12 +140,7 @@ awaitable<std::size_t> SmtpSession::read_some(std::string& into) {
   if (farewell_) throw boost::system::system_error(asio::error::operation_aborted);
   char chunk[8192];
   deadline_->arm(config_.limits.idle_timeout);
-  std::size_t n = 0;
-  if (tls_active_) {
-    n = co_await stream_.async_read_some(asio::buffer(chunk), use_awaitable);
-  } else {
-    n = co_await stream_.next_layer().async_read_some(asio::buffer(chunk), use_awaitable);
-  }
+  std::size_t n = co_await net::read_some(stream_, tls_active_, asio::buffer(chunk));
   into.assign(chunk, n);
   co_return n;
 }
@@ -187,14 +166,10 @@ awaitable<std::optional<std::string>> SmtpSession::read_line() {
 awaitable<void> SmtpSession::run() {
   auto self = shared_from_this();
   publish(sim::EventKind::Connect, fmt::format("connection to {} ({})", config_.host_name, role_name(config_.role)));
-  std::string end = "connection closed";
-  try {
-    co_await dialogue();
-  } catch (const boost::system::system_error& e) {
-    // EOF, reset, or our own cancel (time-out, shutdown): an ordinary end of the session.
-    if (!farewell_) end = "connection lost: " + e.code().message();
-  } catch (const std::exception& e) {
-    end = std::string("session failed: ") + e.what();
+  // EOF, a reset or our own cancel (time-out, shutdown) is an ordinary end of the session.
+  const DialogueEnd ending = co_await run_dialogue(dialogue());
+  std::string end = ending.reason;
+  if (ending.failed) {
     publish(sim::EventKind::Error, end);
     if (!farewell_) farewell_ = make_reply(replies::LocalError);
   }
@@ -204,18 +179,12 @@ awaitable<void> SmtpSession::run() {
       output_.clear();
       reply(*farewell_);
       deadline_->arm(std::chrono::seconds(2));
-      if (tls_active_) {
-        co_await asio::async_write(stream_, asio::buffer(output_), use_awaitable);
-      } else {
-        co_await asio::async_write(stream_.next_layer(), asio::buffer(output_), use_awaitable);
-      }
+      co_await write_all(stream_, tls_active_, output_);
     } catch (const std::exception&) {
     }
     end = "closed by the server: " + farewell_->summary();
   }
-  error_code ignored;
-  stream_.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.next_layer().close(ignored);
+  close_connection(stream_);
   deadline_->cancel();
   publish(sim::EventKind::Disconnect, end);
   server_.session_ended(self, client_ip_);

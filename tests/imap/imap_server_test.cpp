@@ -31,6 +31,26 @@ TEST_F(ImapServerTest, GreetingCapabilityAndLogin) {
   EXPECT_TRUE(has(bye, "* BYE")) << bye;
 }
 
+TEST_F(ImapServerTest, OneUserGetsAtMostTenSessionsFromOneAddress) {
+  std::vector<std::unique_ptr<Client>> devices;
+  for (int i = 0; i < 10; ++i) {
+    devices.push_back(std::make_unique<Client>(port_));
+    ASSERT_TRUE(has(devices.back()->command("LOGIN bob@beta.test secret"), "a1 OK"));
+  }
+  Client eleventh(port_);
+  auto refused = eleventh.command("LOGIN bob@beta.test secret");
+  EXPECT_TRUE(has(refused, "a1 NO [LIMIT]")) << refused;
+  EXPECT_TRUE(has(eleventh.command("CAPABILITY"), "a2 OK")) << "the session stays, not logged in";
+  EXPECT_TRUE(has(devices.front()->command("LOGOUT"), "* BYE"));
+  devices.erase(devices.begin());
+  bool logged_in = false;
+  for (int i = 0; i < 50 && !logged_in; ++i) {  // the logout is counted once its session closed
+    logged_in = has(eleventh.command("LOGIN bob@beta.test secret"), " OK");
+    if (!logged_in) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(logged_in) << "a place freed by a logout can be taken";
+}
+
 TEST_F(ImapServerTest, AuthenticatePlainWithInitialResponse) {
   Client c(port_);
   // base64("\0bob@beta.test\0secret")

@@ -110,6 +110,26 @@ TEST_F(ImapServerTest, CopyMoveAppend) {
   EXPECT_TRUE(has(c.command("SELECT ../../etc"), "NO"));
 }
 
+TEST_F(ImapServerTest, MailboxNamesCannotReachOutsideTheUsersOwnMaildir) {
+  Client c(port_);
+  ASSERT_TRUE(has(c.command("LOGIN bob@beta.test secret"), "a1 OK"));
+  for (const std::string name : {"../carol", "../../etc", "/etc/passwd", "..", "Sent/../../carol", "a..b/..",
+                                  "\"../alice\"", "carol@beta.test/INBOX", "./tmp",
+                                  ".Trash", "INBOX/../..", "{3}\r\n../"}) {
+    SCOPED_TRACE(name);
+    for (const std::string verb : {"SELECT ", "CREATE ", "DELETE ", "STATUS "}) {
+      const std::string args = verb == "STATUS " ? name + " (MESSAGES)" : name;
+      auto reply = c.command(verb + args);
+      EXPECT_FALSE(has(reply, " OK")) << verb << reply;
+    }
+    EXPECT_FALSE(has(c.command("RENAME Junk " + name), " OK"));
+  }
+  // Nothing outside bob's Maildir was made or touched.
+  EXPECT_FALSE(fs::exists(dir_ / "mail" / "beta.test" / "carol"));
+  EXPECT_FALSE(fs::exists(dir_ / "mail" / "etc"));
+  EXPECT_TRUE(has(c.command("SELECT Junk"), " OK")) << "and Junk is still bob's";
+}
+
 TEST_F(ImapServerTest, FailedCopyLeavesTheDestinationAsItWas) {
   deliver("one");
   deliver("two");

@@ -143,7 +143,24 @@ Lab::~Lab() {
   bus_.flush();
 }
 
+std::chrono::milliseconds Lab::lab_time() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_->now() - started_);
+}
+
+std::function<std::chrono::milliseconds()> Lab::lab_time_source() const {
+  return [this] { return lab_time(); };
+}
+
+void Lab::faults_changed() {
+  net::asio::post(io_, [this] {
+    for (auto& server : smtp_servers_) server->faults_changed();
+    for (auto& server : pop3_servers_) server->faults_changed();
+    for (auto& server : imap_servers_) server->faults_changed();
+  });
+}
+
 void Lab::start() {
+  started_ = clock_->now();
   std::error_code ec;
   std::filesystem::create_directories(options_.state_dir, ec);
   if (ec) throw LabError(fmt::format("cannot create the state directory {}: {}", options_.state_dir.string(), ec.message()));
@@ -170,6 +187,7 @@ void Lab::start() {
   start_smtp();
   start_pop3();
   start_imap();
+  faults_.on_change([this] { faults_changed(); });
 }
 
 void Lab::start_dns() {
@@ -180,6 +198,7 @@ void Lab::start_dns() {
     std::uint16_t port = served_.port_of(host, sim::Service::Dns);
     auto address = address_of(host);
     auto server = std::make_unique<dns::DnsServer>(io_, authority, &bus_, host.name, address, port, options_.dns_limits);
+    server->set_faults(&faults_, lab_time_source());
     try {
       server->start();
     } catch (const boost::system::system_error& e) {
@@ -282,7 +301,10 @@ void Lab::start_smtp() {
       config.tls = server_tls;
       config.durable_writes = durable_writes_.get();
       config.journeys = &journeys_;
+      config.faults = &faults_;
+      config.lab_time = lab_time_source();
       auto server = std::make_unique<smtp::SmtpServer>(io_, config, *mail_, &bus_);
+      server->set_faults(&faults_, lab_time_source());
       start_listening(*server, service, host, config.port);
       smtp_servers_.push_back(std::move(server));
     }
@@ -308,6 +330,7 @@ void Lab::start_mailbox_servers(sim::Service plain, sim::Service implicit_tls,
       config.allow_plaintext_auth = options_.allow_plaintext_auth;
       finish(config);
       auto server = std::make_unique<Server>(io_, config, *mailbox_services_, &bus_);
+      server->set_faults(&faults_, lab_time_source());  // server_down, firewall_drop
       start_listening(*server, service, host, config.port);
       servers.push_back(std::move(server));
     }

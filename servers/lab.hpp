@@ -3,7 +3,9 @@
 // `mailflow serve` is a thin command line around this class.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -89,8 +91,12 @@ class Lab {
   const sim::Clock& clock() const { return *clock_; }
   // Lab time jumps forward by `by` (a scenario's advance step); due retries run at once.
   void advance_time(std::chrono::nanoseconds by);
-  // The lab's faults: declared by a scenario, switched on and off while it runs.
+  // The lab's faults: declared by a scenario, switched on and off while it runs. The SMTP,
+  // DNS, POP3 and IMAP servers ask them at their decision points (servers/smtp/smtp_faults.hpp,
+  // servers/dns/dns_faults.hpp, the connect point in servers/net/tcp_listener.hpp).
   sim::FaultSet& faults() { return faults_; }
+  // Lab time since start(), as the faults' trigger windows count it.
+  std::chrono::milliseconds lab_time() const;
   sim::MaildirStore& store() { return *store_; }
   // For the lab's own clients (the scenarios' senders): a journey id, and the registry
   // through which a client's connection tells the server which journey it carries.
@@ -114,6 +120,7 @@ class Lab {
   std::vector<std::unique_ptr<dns::DnsServer>> dns_servers_;
   std::unique_ptr<sim::ScaledClock> clock_;
   sim::FaultSet faults_;
+  std::chrono::system_clock::time_point started_{};  // lab time at start()
   std::optional<net::LabCa> ca_;
   std::map<std::string, std::shared_ptr<net::asio::ssl::context>> server_tls_;  // by host name
   std::unique_ptr<LabMail> mail_;
@@ -140,6 +147,10 @@ class Lab {
   // A host's address and TLS context for a server of `service` on it; throws LabError.
   net::asio::ip::address address_of(const sim::Host& host) const;
   std::shared_ptr<net::asio::ssl::context> server_tls_of(const sim::Host& host);
+  // What the servers call for the faults' trigger windows.
+  std::function<std::chrono::milliseconds()> lab_time_source() const;
+  // The faults changed (any thread): the listeners re-read server_down on the io thread.
+  void faults_changed();
   // A message arrived in a user's folder (from any thread): IDLE sessions hear of it now.
   void mail_arrived(const std::string& address, const std::string& folder);
 };

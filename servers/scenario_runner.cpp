@@ -4,11 +4,14 @@
 #include <fmt/format.h>
 
 #include <mutex>
+#include <set>
 #include <ostream>
 #include <thread>
 
+#include "servers/imap/imap_client.hpp"
 #include "servers/lab.hpp"
 #include "servers/net/tls.hpp"
+#include "servers/pop3/pop3_client.hpp"
 #include "servers/smtp/smtp_client.hpp"
 #include "sim/journey_tracker.hpp"
 
@@ -48,9 +51,7 @@ class Player {
       std::visit(Overloaded{[&](const sim::SendStep& s) { send(s); }, [&](const sim::WaitStep& s) { wait(s); },
                             [&](const sim::FaultStep& s) { fault(s); },
                             [&](const sim::AdvanceStep& s) { lab_.advance_time(s.by); },
-                            [&](const sim::FetchStep& s) {
-                              fail_step("fetch by " + s.actor, "this version of the runner cannot play fetch steps yet");
-                            },
+                            [&](const sim::FetchStep& s) { fetch(s); },
                             [&](const sim::DnsStep& s) {
                               fail_step("dns " + s.record.name, "this version of the runner cannot change DNS records yet");
                             }},
@@ -123,6 +124,69 @@ class Player {
     if (!attempt->error.empty()) transcript.push_back(attempt->error);
   }
 
+  // One fetch by a pop3 or imap actor with its account settings. Whatever goes wrong is
+  // what the reader saw (its transcript, for "saw" expectations), as for a refused send.
+  void fetch(const sim::FetchStep& s) {
+    const sim::Actor* actor = scenario_.find_actor(s.actor);
+    if (!actor) return;
+    auto& transcript = transcripts_[actor->name];
+    const sim::Host* host = world_.find_host(sim::canonical_name(actor->server));
+    if (!host) {
+      // As for a sender: a name the lab's DNS does not know means the step cannot be played.
+      transcript.push_back(fmt::format("{}: NXDOMAIN, the server name does not resolve", actor->server));
+      fail_step("fetch by " + actor->name, fmt::format("the server name {} does not resolve (NXDOMAIN)", actor->server));
+      return;
+    }
+    const bool pop3 = actor->kind == sim::ActorKind::Pop3Reader;
+    const bool implicit = actor->tls == sim::TlsMode::Implicit;
+    const sim::Service service = pop3 ? (implicit ? sim::Service::Pop3s : sim::Service::Pop3)
+                                      : (implicit ? sim::Service::Imaps : sim::Service::Imap);
+    const std::uint16_t port = actor->port ? *actor->port
+                               : host->serves(service)
+                                   ? world_.port_of(*host, service)
+                                   : static_cast<std::uint16_t>(sim::standard_port(service) + world_.port_offset);
+
+    net::ReaderOptions options;
+    options.tls = implicit ? net::ReaderTls::Implicit
+                  : actor->tls == sim::TlsMode::Starttls ? net::ReaderTls::Starttls
+                                                          : net::ReaderTls::None;
+    if (actor->tls != sim::TlsMode::None) {
+      net::TlsClientOptions tls;
+      tls.ca_file = lab_.ca_file();
+      options.tls_context = net::make_client_context(tls);
+      options.tls_server_name = host->name;
+    }
+    options.login = actor->login;
+    options.password = actor->password;
+    options.leave_on_server = actor->leave_on_server;
+    options.known = known_[actor->name];
+    options.timeouts = {5s, 10s, 30s};
+    options.bus = &lab_.bus();
+    options.host_name = actor->name;
+
+    net::tcp::endpoint server(net::asio::ip::make_address(host->address), port);
+    net::asio::io_context io;
+    std::optional<net::ReaderResult> result;
+    auto run = [&]() -> net::awaitable<void> {
+      // Not a ?: of two co_awaits: GCC 12 mishandles the temporaries of one.
+      if (pop3) {
+        result = co_await pop3::fetch_mail(server, options);
+      } else {
+        result = co_await imap::fetch_mail(server, options);
+      }
+    };
+    net::asio::co_spawn(io, run(), net::asio::detached);
+    io.run_for(60s);
+    if (!result) {
+      transcript.push_back("the fetch did not finish within 60 s");
+      return;
+    }
+    transcript.insert(transcript.end(), result->saw.begin(), result->saw.end());
+    if (!result->ok()) transcript.push_back(net::describe(*result));
+    known_[actor->name] = result->known;
+    downloaded_[actor->name] += result->messages.size();
+  }
+
   void wait(const sim::WaitStep& s) {
     auto it = result_.letters.find(s.letter);
     if (it == result_.letters.end()) return fail_step("wait for " + s.letter, "the letter was never sent");
@@ -166,6 +230,14 @@ class Player {
     return v;
   }
 
+  Verdict check(const sim::DownloadExpectation& e) {
+    Verdict v{fmt::format("{} downloaded {} message(s)", e.actor, e.messages)};
+    const std::uint64_t got = downloaded_[e.actor];
+    v.passed = got == e.messages;
+    if (!v.passed) v.detail = fmt::format("it downloaded {}", got);
+    return v;
+  }
+
   Verdict check(const sim::MailboxExpectation& e) {
     Verdict v{fmt::format("{} {} holds {} message(s)", e.user, e.folder, e.messages)};
     auto status = mailbox_of(e.user)->status(e.folder);
@@ -204,6 +276,9 @@ class Player {
   RunResult& result_;
   sim::JourneyTracker tracker_;
   std::map<std::string, std::vector<std::string>> transcripts_;
+  // Per reader: what it downloaded before (POP3 UIDLs, IMAP uidvalidity/uid), and how many.
+  std::map<std::string, std::set<std::string>> known_;
+  std::map<std::string, std::uint64_t> downloaded_;
 };
 
 std::string xml_escape(std::string_view text) {

@@ -4,8 +4,9 @@
 // the journeys on the event bus, the Maildirs on disk, what each client was answered.
 //
 // Steps run one after the other on the caller's thread while the lab serves on its own.
-// This version plays send, wait, fault and advance steps; fetch and dns steps are refused
-// with a verdict that says so (their clients and the live DNS change come next).
+// This version plays send, fetch (pop3::fetch_mail, imap::fetch_mail: each reader keeps
+// what it downloaded before, as a device does), wait, fault and advance steps; dns steps
+// are refused with a verdict that says so (the live DNS change comes next).
 #pragma once
 
 #include <cstdint>

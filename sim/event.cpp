@@ -17,14 +17,14 @@ namespace {
 // a name.
 constexpr std::array<std::string_view, 6> kProtocolNames = {"lab",  "dns",  "smtp",
                                                             "pop3", "imap", "control"};
-constexpr std::array<std::string_view, 20> kEventKindNames = {
+constexpr std::array<std::string_view, 21> kEventKindNames = {
     "listening", "stopped",   "connect",   "disconnect", "tls",      "auth",     "command",
     "reply",     "state",     "queued",    "dns-query",  "dns-answer", "relay",  "delivered",
-    "deferred",  "rejected",  "bounced",   "fetched",    "deleted",  "error"};
+    "deferred",  "rejected",  "bounced",   "fetched",    "deleted",  "error",    "fault"};
 static_assert(std::size(kAllProtocols) == kProtocolNames.size());
 static_assert(std::size(kAllEventKinds) == kEventKindNames.size());
 static_assert(static_cast<std::size_t>(Protocol::Control) + 1 == kProtocolNames.size());
-static_assert(static_cast<std::size_t>(EventKind::Error) + 1 == kEventKindNames.size());
+static_assert(static_cast<std::size_t>(EventKind::Fault) + 1 == kEventKindNames.size());
 
 template <typename Enum, std::size_t N>
 std::string_view name_of(const std::array<std::string_view, N>& names, Enum value) {

@@ -34,6 +34,7 @@ enum class EventKind {
   Fetched,     // a client downloaded a message
   Deleted,     // a message was removed from a mailbox
   Error,       // something went wrong inside the lab (line says what)
+  Fault,       // a fault of the lab's FaultSet fired here (line: its name, kind and effect)
 };
 
 // Every enumerator once, in declaration order: for tests, menus and filters.
@@ -44,7 +45,8 @@ inline constexpr EventKind kAllEventKinds[] = {
     EventKind::Tls,       EventKind::Auth,     EventKind::Command,  EventKind::Reply,
     EventKind::State,     EventKind::Queued,   EventKind::DnsQuery, EventKind::DnsAnswer,
     EventKind::Relay,     EventKind::Delivered, EventKind::Deferred, EventKind::Rejected,
-    EventKind::Bounced,   EventKind::Fetched,  EventKind::Deleted,  EventKind::Error};
+    EventKind::Bounced,   EventKind::Fetched,  EventKind::Deleted,  EventKind::Error,
+    EventKind::Fault};
 
 // "lab", "dns", "smtp", "pop3", "imap", "control".
 std::string_view protocol_name(Protocol p);

@@ -111,44 +111,60 @@ std::string FaultSpec::verify() const {
 
 std::string FaultSet::add(FaultSpec spec) {
   if (auto problem = spec.verify(); !problem.empty()) return fmt::format("fault '{}': {}", spec.name, problem);
-  std::lock_guard lock(mutex_);
-  for (const auto& e : faults_) {
-    if (e.spec.name == spec.name) return fmt::format("fault '{}' is declared twice", spec.name);
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& e : faults_) {
+      if (e.spec.name == spec.name) return fmt::format("fault '{}' is declared twice", spec.name);
+    }
+    auto trigger = std::make_unique<Trigger>(spec.trigger);
+    const bool enabled = spec.enabled;
+    faults_.push_back(Entry{std::move(spec), enabled, std::move(trigger)});
+    recount_locked();
   }
-  auto trigger = std::make_unique<Trigger>(spec.trigger);
-  const bool enabled = spec.enabled;
-  faults_.push_back(Entry{std::move(spec), enabled, std::move(trigger)});
-  recount_locked();
+  changed();
   return "";
 }
 
 bool FaultSet::remove(const std::string& name) {
-  std::lock_guard lock(mutex_);
-  const auto before = faults_.size();
-  std::erase_if(faults_, [&](const Entry& e) { return e.spec.name == name; });
-  recount_locked();
-  return faults_.size() != before;
+  bool removed = false;
+  {
+    std::lock_guard lock(mutex_);
+    const auto before = faults_.size();
+    std::erase_if(faults_, [&](const Entry& e) { return e.spec.name == name; });
+    recount_locked();
+    removed = faults_.size() != before;
+  }
+  if (removed) changed();
+  return removed;
 }
 
 bool FaultSet::set_enabled(const std::string& name, bool enabled) {
-  std::lock_guard lock(mutex_);
-  for (auto& e : faults_) {
-    if (e.spec.name != name) continue;
-    if (enabled && !e.spec.enabled) e.trigger->reset();
-    e.spec.enabled = enabled;
-    recount_locked();
-    return true;
+  bool found = false;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& e : faults_) {
+      if (e.spec.name != name) continue;
+      if (enabled && !e.spec.enabled) e.trigger->reset();
+      e.spec.enabled = enabled;
+      recount_locked();
+      found = true;
+      break;
+    }
   }
-  return false;
+  if (found) changed();
+  return found;
 }
 
 void FaultSet::reset() {
-  std::lock_guard lock(mutex_);
-  for (auto& e : faults_) {
-    e.spec.enabled = e.declared_enabled;
-    e.trigger->reset();
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& e : faults_) {
+      e.spec.enabled = e.declared_enabled;
+      e.trigger->reset();
+    }
+    recount_locked();
   }
-  recount_locked();
+  changed();
 }
 
 std::vector<FaultSpec> FaultSet::list() const {
@@ -158,6 +174,26 @@ std::vector<FaultSpec> FaultSet::list() const {
   return out;
 }
 
+namespace {
+
+// "beta.test" names "beta.test" and "mx.beta.test", not "alphabeta.test"; a trailing dot
+// on either side is ignored.
+bool domain_covers(std::string_view fault_domain, std::string_view name) {
+  if (fault_domain.empty()) return true;
+  if (fault_domain.back() == '.') fault_domain.remove_suffix(1);
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  if (name.size() < fault_domain.size()) return false;
+  if (!ascii_iequals(name.substr(name.size() - fault_domain.size()), fault_domain)) return false;
+  return name.size() == fault_domain.size() || name[name.size() - fault_domain.size() - 1] == '.';
+}
+
+bool unfiltered(const TriggerSpec& t) {
+  return t.mode == TriggerMode::Always && t.recipient.empty() && t.sender.empty() && t.client.empty() &&
+         !t.window_start && !t.window_end && !t.rate_per_minute;
+}
+
+}  // namespace
+
 std::optional<FaultHit> FaultSet::check(FaultPoint point, std::string_view host, const FaultAttempt& attempt,
                                         std::string_view domain) {
   if (!any_enabled()) return std::nullopt;
@@ -166,10 +202,36 @@ std::optional<FaultHit> FaultSet::check(FaultPoint point, std::string_view host,
     const FaultSpec& s = e.spec;
     if (!s.enabled || fault_info(s.kind).point != point) continue;
     if (!s.host.empty() && !ascii_iequals(s.host, host)) continue;
-    if (!s.domain.empty() && !ascii_iequals(s.domain, domain)) continue;
+    if (!domain_covers(s.domain, domain)) continue;
     if (e.trigger->fires(attempt)) return FaultHit{s.name, s.kind, s.params};
   }
   return std::nullopt;
+}
+
+bool FaultSet::unconditional(FaultKind kind, std::string_view host) const {
+  if (!any_enabled()) return false;
+  std::lock_guard lock(mutex_);
+  for (const auto& e : faults_) {
+    const FaultSpec& s = e.spec;
+    if (s.enabled && s.kind == kind && (s.host.empty() || ascii_iequals(s.host, host)) && unfiltered(s.trigger)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void FaultSet::on_change(std::function<void()> listener) {
+  std::lock_guard lock(mutex_);
+  listeners_.push_back(std::move(listener));
+}
+
+void FaultSet::changed() {
+  std::vector<std::function<void()>> listeners;
+  {
+    std::lock_guard lock(mutex_);
+    listeners = listeners_;
+  }
+  for (const auto& listener : listeners) listener();
 }
 
 void FaultSet::recount_locked() {

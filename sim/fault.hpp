@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -111,10 +112,18 @@ class FaultSet {
   std::vector<FaultSpec> list() const;
 
   // The first enabled fault at `point` for `host` (and `domain`, for DNS) whose trigger
-  // fires for this attempt, in the order the faults were added.
+  // fires for this attempt, in the order the faults were added. A fault's domain names
+  // the domain and every name under it: "beta.test" acts on "mx.beta.test" too.
   std::optional<FaultHit> check(FaultPoint point, std::string_view host, const FaultAttempt& attempt,
                                 std::string_view domain = {});
   bool any_enabled() const { return enabled_count_.load(std::memory_order_relaxed) > 0; }
+  // Whether an enabled fault of `kind` acts on `host` at every attempt (trigger always, no
+  // filters): a server can then act before any attempt arrives (server_down closes its
+  // listening socket, so connecting is refused by the kernel itself). Counts nothing.
+  bool unconditional(FaultKind kind, std::string_view host) const;
+  // Called after every add, remove, set_enabled and reset, outside the lock and on the
+  // caller's thread; a server that keeps state derived from the faults re-reads it there.
+  void on_change(std::function<void()> listener);
 
  private:
   struct Entry {
@@ -123,8 +132,10 @@ class FaultSet {
     std::unique_ptr<Trigger> trigger;
   };
   void recount_locked();
+  void changed();
 
   mutable std::mutex mutex_;
+  std::vector<std::function<void()>> listeners_;  // guarded by mutex_
   std::vector<Entry> faults_;
   std::atomic<std::size_t> enabled_count_{0};
 };

@@ -92,6 +92,11 @@ struct ClientExpectation {  // a client saw a reply containing this text ("535 5
   std::string saw;
   friend bool operator==(const ClientExpectation&, const ClientExpectation&) = default;
 };
+struct DownloadExpectation {  // a pop3 or imap actor downloaded this many messages, all fetches together
+  std::string actor;
+  std::uint64_t messages = 0;
+  friend bool operator==(const DownloadExpectation&, const DownloadExpectation&) = default;
+};
 struct MailboxExpectation {
   std::string user;
   std::string folder = "INBOX";
@@ -104,7 +109,8 @@ struct BounceExpectation {  // the sender got a bounce whose diagnostic contains
   friend bool operator==(const BounceExpectation&, const BounceExpectation&) = default;
 };
 
-using Expectation = std::variant<JourneyExpectation, ClientExpectation, MailboxExpectation, BounceExpectation>;
+using Expectation =
+    std::variant<JourneyExpectation, ClientExpectation, MailboxExpectation, BounceExpectation, DownloadExpectation>;
 
 struct Scenario {
   std::string file;  // where it was loaded from

@@ -332,7 +332,7 @@ class ScenarioReader : public yaml::Reader {
     const bool journey = item.node["letter"].IsDefined(), client = item.node["actor"].IsDefined();
     const bool mailbox = item.node["mailbox"].IsDefined(), bounce = item.node["bounce_to"].IsDefined();
     if (journey + client + mailbox + bounce != 1) {
-      error(item.at, "an expectation names one of letter (a journey), actor (what a client saw), mailbox or bounce_to");
+      error(item.at, "an expectation names one of letter (a journey), actor (what a client saw or downloaded), mailbox or bounce_to");
       return;
     }
     if (journey) {
@@ -345,6 +345,13 @@ class ScenarioReader : public yaml::Reader {
         if (auto n = number_of(*x, "reply code", 200, 599)) e.code = static_cast<int>(*n);
       }
       if (const Value* x = optional(*f, "status")) e.status = string_of(*x, "enhanced status code").value_or("");
+      scenario_.expectations.emplace_back(std::move(e));
+    } else if (client && item.node["downloaded"].IsDefined()) {
+      const auto f = fields(item, "download expectation", {"actor", "downloaded"});
+      if (!f) return;
+      DownloadExpectation e;
+      e.actor = reference(*f, item, "expectation", "actor", readers_used_).value_or("");
+      if (const Value* x = required(*f, item, "download expectation", "downloaded")) e.messages = number_of(*x, "downloaded", 0, UINT32_MAX).value_or(0);
       scenario_.expectations.emplace_back(std::move(e));
     } else if (client) {
       const auto f = fields(item, "client expectation", {"actor", "saw"});

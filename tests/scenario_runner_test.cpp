@@ -39,6 +39,7 @@ sim::Scenario load(const std::string& yaml) {
 constexpr const char* kLetterToBob =
     "title: { en: t, ja: t }\nexplanation: { en: e, ja: e }\n"
     "actors:\n  - { name: alice-laptop, kind: sender, user: alice@alpha.test, server: smtp.alpha.test }\n"
+    "  - { name: bob-pc, kind: imap, user: bob@beta.test, server: mail.beta.test, password: wrong }\n"
     "steps:\n  - send: { from: alice-laptop, to: bob@beta.test, subject: Hi, as: letter }\n"
     "  - wait: { letter: letter, state: delivered, timeout: 20s }\n";
 
@@ -78,6 +79,18 @@ TEST(ScenarioRunner, AStepThatCannotCompleteIsAFailedVerdict) {
   EXPECT_FALSE(result.verdicts[0].passed);
   EXPECT_EQ(result.verdicts[0].detail, "the server name smpt.alpha.test does not resolve (NXDOMAIN)");
   EXPECT_TRUE(result.verdicts[1].passed) << "the client saw why";
+}
+
+TEST(ScenarioRunner, AFetchTheServerRefusesIsWhatTheReaderSawNotAFailedStep) {
+  RunResult result = run(load(std::string(kLetterToBob) +
+                              "  - fetch: bob-pc\n"
+                              "expect:\n  - { actor: bob-pc, saw: 'NO [AUTHENTICATIONFAILED]' }\n"
+                              "  - { actor: bob-pc, downloaded: 1 }\n"));
+  ASSERT_EQ(result.error, "");
+  ASSERT_EQ(result.verdicts.size(), 2u) << "no verdict for the step itself";
+  EXPECT_TRUE(result.verdicts[0].passed) << result.verdicts[0].detail;
+  EXPECT_FALSE(result.verdicts[1].passed);
+  EXPECT_EQ(result.verdicts[1].detail, "it downloaded 0");
 }
 
 TEST(ScenarioRunner, JunitXmlHasOneTestcasePerVerdict) {

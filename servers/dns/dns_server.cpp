@@ -4,6 +4,9 @@
 
 #include <array>
 
+#include <fmt/format.h>
+
+#include "servers/dns/dns_faults.hpp"
 #include "servers/net/deadline.hpp"
 #include "servers/net/session_id.hpp"
 
@@ -176,11 +179,39 @@ void DnsServer::publish(sim::EventKind kind, const std::string& peer, std::uint6
   bus_->publish(std::move(e));
 }
 
+void DnsServer::set_faults(sim::FaultSet* faults, std::function<std::chrono::milliseconds()> lab_time) {
+  faults_ = faults;
+  lab_time_ = std::move(lab_time);
+}
+
+bool DnsServer::apply_faults(const Authority& authority, const Message& query, Message& response,
+                             const std::string& peer, std::uint64_t session) {
+  // Only questions we would answer (not REFUSED, FORMERR, NOTIMP) meet a fault.
+  if (query.questions.size() != 1 || (response.header.rcode != Rcode::NoError && response.header.rcode != Rcode::NxDomain)) {
+    return true;
+  }
+  const Question& question = query.questions.front();
+  sim::FaultAttempt attempt;
+  attempt.client = peer.substr(0, peer.rfind(':'));
+  if (lab_time_) attempt.since_start = lab_time_();
+  auto hit = faults_->check(sim::FaultPoint::DnsQuery, host_name_, attempt, question.name.key());
+  if (!hit) return true;
+  const DnsFaultEffect effect = apply_dns_fault(*hit, authority, question, response);
+  if (effect == DnsFaultEffect::None) return true;
+  const auto& info = sim::fault_info(hit->kind);
+  publish(sim::EventKind::Fault, peer, session,
+          fmt::format("fault '{}' ({}) for {}: {}", hit->name, info.name, describe_question(query),
+                      effect == DnsFaultEffect::Silence ? std::string("no answer sent") : describe_answer(response)),
+          static_cast<int>(response.header.rcode));
+  return effect != DnsFaultEffect::Silence;
+}
+
 std::optional<std::vector<std::uint8_t>> DnsServer::handle(std::span<const std::uint8_t> query,
                                                            const std::string& peer, std::uint64_t session,
                                                            Transport transport) {
   auto decoded = decode(query);
-  Answer answer = authority()->answer(decoded);
+  auto zones = authority();
+  Answer answer = zones->answer(decoded);
   bool tell = bus_ && bus_->has_subscribers();
   if (answer.drop) {
     ++stats_.dropped;
@@ -192,6 +223,15 @@ std::optional<std::vector<std::uint8_t>> DnsServer::handle(std::span<const std::
   }
   if (!decoded.message) ++stats_.malformed;
   const Message* query_message = decoded.message ? &*decoded.message : nullptr;
+  if (query_message && faults_ && faults_->any_enabled() &&
+      !apply_faults(*zones, *query_message, answer.response, peer, session)) {
+    // dns_timeout: the query is seen (and shown), the answer never leaves.
+    if (tell) {
+      publish(sim::EventKind::DnsQuery, peer, session,
+              describe_question(*query_message) + (transport == Transport::Udp ? " (UDP)" : " (TCP)"), 0);
+    }
+    return std::nullopt;
+  }
   std::size_t limit = transport == Transport::Udp ? udp_response_limit(query_message, limits_.udp_max_payload) : 65535;
   auto encoded = encode(answer.response, limit);
   if (encoded.truncated) ++stats_.truncated;
@@ -219,7 +259,8 @@ awaitable<void> DnsServer::udp_loop() {
     if (ec) continue;  // ICMP errors from an earlier send surface here; keep serving
     ++stats_.udp_queries;
     try {
-      auto reply = handle({buffer.data(), n}, bus_ ? endpoint_text(peer) : std::string(), 0, Transport::Udp);
+      // The peer's text is for events and the faults' client filter; skipped when neither asks.
+      auto reply = handle({buffer.data(), n}, bus_ || faults_ ? endpoint_text(peer) : std::string(), 0, Transport::Udp);
       if (reply) co_await udp_.async_send_to(asio::buffer(*reply), peer, asio::redirect_error(use_awaitable, ec));
     } catch (const std::exception& e) {
       publish(sim::EventKind::Error, endpoint_text(peer), 0, std::string("query failed: ") + e.what(), 0);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -14,6 +15,7 @@
 #include "servers/dns/dns_zone.hpp"
 #include "servers/net/asio.hpp"
 #include "sim/event_bus.hpp"
+#include "sim/fault.hpp"
 
 namespace mailflow::dns {
 
@@ -59,6 +61,10 @@ class DnsServer {
   // Closes both sockets and every TCP connection; run() returns once they are gone.
   void stop();
 
+  // The lab's faults at the DnsQuery point (dns_faults.hpp), asked for each question with
+  // the question's name as the domain; lab_time as for the SMTP servers. Before start().
+  void set_faults(sim::FaultSet* faults, std::function<std::chrono::milliseconds()> lab_time);
+
   // Swaps the zone data (a scenario changing a record); queries in flight finish on the old.
   void set_authority(std::shared_ptr<const Authority> authority);
 
@@ -77,6 +83,9 @@ class DnsServer {
   net::awaitable<void> accept_loop();
   std::shared_ptr<const Authority> authority() const;
   void publish(sim::EventKind kind, const std::string& peer, std::uint64_t session, std::string line, int code);
+  // Applies a fault that fires for this question; false when nothing may be sent.
+  bool apply_faults(const Authority& authority, const Message& query, Message& response, const std::string& peer,
+                    std::uint64_t session);
 
   net::asio::io_context& io_;
   mutable std::mutex authority_mutex_;
@@ -91,6 +100,8 @@ class DnsServer {
   std::set<std::shared_ptr<TcpSession>> tcp_sessions_;
   DnsStats stats_;
   bool stopping_ = false;
+  sim::FaultSet* faults_ = nullptr;
+  std::function<std::chrono::milliseconds()> lab_time_;
 };
 
 // "beta.test. IN MX" — the question, as events and logs show it.

@@ -13,7 +13,9 @@
 // One io thread runs a listener and its sessions; nothing here locks.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -21,6 +23,7 @@
 
 #include "servers/net/asio.hpp"
 #include "sim/event_bus.hpp"
+#include "sim/fault.hpp"
 
 namespace mailflow::net {
 
@@ -66,7 +69,16 @@ class TcpListener {
   void stop();
   bool stopping() const { return stopping_; }
 
-  tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
+  // The lab's faults at the connect point (server_down, firewall_drop) for this listener's
+  // host, and the lab time since the lab started for the triggers' windows. Before start().
+  void set_faults(sim::FaultSet* faults, std::function<std::chrono::milliseconds()> lab_time);
+  // The faults changed: an unconditional server_down (trigger always, no filters) closes
+  // the listening socket, so the kernel itself refuses connections (RST to the SYN,
+  // ECONNREFUSED at the client) exactly as when no server runs; when it goes off the
+  // socket is opened again on the same address and port. On the io thread.
+  void faults_changed();
+
+  tcp::endpoint endpoint() const { return bound_; }
   std::size_t open_connections() const { return open_; }
   sim::EventBus* bus() { return bus_; }
 
@@ -86,6 +98,11 @@ class TcpListener {
 
   awaitable<void> accept_loop();
   void refuse(tcp::socket socket, Refusal why, const std::string& client_ip);
+  void open_acceptor(const tcp::endpoint& endpoint);
+  // A connect fault fired for this connection; true when it took the connection.
+  bool connect_fault(tcp::socket& socket, const std::string& client_ip);
+  awaitable<void> hold_silently(std::shared_ptr<tcp::socket> socket, std::chrono::milliseconds limit);
+  void publish(sim::EventKind kind, std::string peer, std::string line);
 
   asio::io_context& io_;
   ListenerConfig config_;
@@ -94,6 +111,11 @@ class TcpListener {
   std::size_t open_ = 0;
   std::map<std::string, std::size_t> per_client_;  // open connections by client IP, none at 0
   bool stopping_ = false;
+  tcp::endpoint bound_;  // where start() bound, kept so server_down can reopen there
+  sim::FaultSet* faults_ = nullptr;
+  std::function<std::chrono::milliseconds()> lab_time_;
+  bool down_ = false;  // server_down closed the listening socket
+  std::set<std::shared_ptr<tcp::socket>> held_;  // firewall_drop: connections kept silent
 };
 
 // A TcpListener that keeps the sessions it started, so stop() can reach them all and the

@@ -10,7 +10,7 @@ using namespace replies;
 
 constexpr const ReplySpec* kAll[] = {
     &Ready, &TlsGoAhead, &Bye, &AuthSucceeded, &Ok, &SenderOk, &RecipientOk, &Queued, &WillForward,
-    &CannotVerify, &Help, &AuthChallenge, &StartMailInput, &ShuttingDown, &IdleTimeout,
+    &CannotVerify, &Help, &AuthChallenge, &StartMailInput, &ShuttingDown, &ServiceUnavailable, &IdleTimeout,
     &TooManyConnections, &TooManyErrors, &MailboxUnavailableTemp, &LocalError, &Greylisted,
     &MailboxFullTemp, &InsufficientStorage, &TooManyRecipients, &TlsNotAvailable, &LineTooLong,
     &SyntaxError, &UnknownCommand, &ParameterSyntax, &BadAddressSyntax, &AuthCancelled,
@@ -18,7 +18,7 @@ constexpr const ReplySpec* kAll[] = {
     &BadSequence, &UnknownAuthMechanism, &StartTlsFirst, &AuthRequired, &MechanismTooWeak,
     &AuthFailed, &EncryptionRequiredForAuth, &UserUnknown, &PolicyRejected, &BareNewlineRejected,
     &UserNotLocal, &MailboxFull, &MessageTooBig, &BadMailboxSyntax, &SenderNotOwned,
-    &BadSenderDomain, &RelayDenied, &SpamRejected, &NoValidRecipients, &ParameterNotRecognized,
+    &SenderNotAllowed, &BadSenderDomain, &RelayDenied, &SpamRejected, &NoValidRecipients, &NoSmtpService, &ParameterNotRecognized,
 };
 
 std::string_view class_subject(std::string_view enhanced) {

@@ -67,6 +67,9 @@ inline constexpr ReplySpec StartMailInput{"StartMailInput", 354, "", "End data w
 inline constexpr ReplySpec ShuttingDown{"ShuttingDown", 421, "4.3.2", "Service shutting down, closing connection", "RFC 5321 §3.8",
     "the post office is closing for now; the sender will try again later",
     "郵便局がいったん閉まります。送信側は後でやり直します"};
+inline constexpr ReplySpec ServiceUnavailable{"ServiceUnavailable", 421, "4.3.2", "Service not available, closing transmission channel", "RFC 5321 §3.8, §4.2.3",
+    "the post office is closed for now and hangs up at once; the sender keeps the letter and tries again later",
+    "郵便局は今は閉まっていて、すぐに接続を切ります。送信側は手紙を預かったまま、後でやり直します"};
 inline constexpr ReplySpec IdleTimeout{"IdleTimeout", 421, "4.4.2", "Idle timeout, closing connection", "RFC 5321 §4.5.3.2.7",
     "the client said nothing for too long, so the post office hung up",
     "クライアントが長い間何も言わなかったので、郵便局が接続を切りました"};
@@ -150,6 +153,9 @@ inline constexpr ReplySpec BadMailboxSyntax{"BadMailboxSyntax", 553, "5.1.3", "M
     "the address is not written the way an e-mail address must be", "メールアドレスの書き方が正しくありません"};
 inline constexpr ReplySpec SenderNotOwned{"SenderNotOwned", 553, "5.7.1", "Sender address not owned by the authenticated user", "RFC 6409 §6.1",
     "you are logged in as someone else than the sender address you wrote", "ログインした人と差出人アドレスが一致しません"};
+inline constexpr ReplySpec SenderNotAllowed{"SenderNotAllowed", 553, "5.7.1", "Sender address rejected: not allowed to send from here", "RFC 5321 §4.2.2, RFC 3463 §3.8",
+    "this post office does not take letters from that sender address (a block list or a sender policy)",
+    "この郵便局は、その差出人アドレスからの手紙を受け付けません(ブロックリストや差出人の方針)"};
 inline constexpr ReplySpec BadSenderDomain{"BadSenderDomain", 553, "5.1.8", "Bad sender's system address", "RFC 3463 §3.2",
     "the sender's domain does not exist, so no reply could ever reach it", "差出人のドメインが存在しないので、返事が届きません"};
 inline constexpr ReplySpec RelayDenied{"RelayDenied", 554, "5.7.1", "Relay access denied", "RFC 5321 §3.6.2",
@@ -160,6 +166,9 @@ inline constexpr ReplySpec SpamRejected{"SpamRejected", 554, "5.7.1", "Message r
 inline constexpr ReplySpec NoValidRecipients{"NoValidRecipients", 554, "5.5.0", "No valid recipients", "RFC 5321 §3.3",
     "every recipient was refused, so there is nobody to deliver the letter to",
     "すべての宛先が拒否されたので、届ける相手がいません"};
+inline constexpr ReplySpec NoSmtpService{"NoSmtpService", 554, "5.3.2", "No SMTP service here", "RFC 5321 §3.1",
+    "this post office will not take mail at all: its greeting says no, and it answers only QUIT after that",
+    "この郵便局はメールを一切受け付けません。あいさつで断り、その後は QUIT にしか応じません"};
 inline constexpr ReplySpec ParameterNotRecognized{"ParameterNotRecognized", 555, "5.5.4", "MAIL FROM/RCPT TO parameters not recognized or not implemented", "RFC 5321 §4.1.1.11",
     "the client added an option to MAIL or RCPT that this server does not know",
     "クライアントが MAIL や RCPT に、このサーバーの知らないオプションを付けました"};

@@ -8,6 +8,7 @@
 // connection caps and the lab services the sessions call.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,6 +22,7 @@
 #include "servers/smtp/smtp_limits.hpp"
 #include "servers/smtp/smtp_reply.hpp"
 #include "sim/event_bus.hpp"
+#include "sim/fault.hpp"
 #include "sim/world.hpp"
 
 namespace mailflow::smtp {
@@ -74,6 +76,11 @@ struct SmtpServerConfig {
   // Connections the lab's relays announced with their journey; null: every transaction
   // starts a new journey.
   const JourneyRegistry* journeys = nullptr;
+  // The lab's faults (sim/fault.hpp), asked at the greeting, MAIL, RCPT, DATA and before
+  // each reply (smtp_faults.hpp); null: no faults. lab_time says how much lab time has
+  // passed since the lab started, for the triggers' windows (zero when unset).
+  sim::FaultSet* faults = nullptr;
+  std::function<std::chrono::milliseconds()> lab_time;
 };
 
 class SmtpSession;

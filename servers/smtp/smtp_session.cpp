@@ -8,6 +8,7 @@
 #include "servers/net/session_io.hpp"
 #include "servers/net/tls.hpp"
 #include "servers/smtp/smtp_codes.hpp"
+#include "servers/smtp/smtp_faults.hpp"
 #include "sim/event.hpp"
 
 namespace mailflow::smtp {
@@ -56,7 +57,8 @@ SmtpSession::SmtpSession(SmtpServer& server, tcp::socket socket, std::string cli
       input_(config_.limits.command_line),
       client_ip_(std::move(client_ip)),
       peer_(peer_text(stream_.next_layer(), client_ip_)),
-      id_(next_session_id()) {}
+      id_(next_session_id()),
+      pause_(stream_.get_executor()) {}
 
 void SmtpSession::start() {
   auto self = shared_from_this();
@@ -76,6 +78,46 @@ void SmtpSession::interrupt(SmtpReply farewell) {
   if (!farewell_) farewell_ = std::move(farewell);
   error_code ignored;
   stream_.next_layer().cancel(ignored);
+  pause_.cancel();
+}
+
+std::optional<sim::FaultHit> SmtpSession::fault_at(sim::FaultPoint point, const std::string& recipient,
+                                                   const std::string* sender) {
+  sim::FaultSet* faults = config_.faults;
+  if (!faults || !faults->any_enabled()) return std::nullopt;
+  sim::FaultAttempt attempt;
+  attempt.recipient = recipient;
+  attempt.sender = sender ? *sender : sender_;
+  attempt.client = client_ip_;
+  if (config_.lab_time) attempt.since_start = config_.lab_time();
+  return faults->check(point, config_.host_name, attempt);
+}
+
+void SmtpSession::fault_fired(const sim::FaultHit& hit, const std::string& effect) {
+  publish(sim::EventKind::Fault, describe_fault(hit, effect));
+}
+
+bool SmtpSession::refused_by_fault(sim::FaultPoint point, const std::string& subject, const std::string& recipient,
+                                   const std::string* sender) {
+  auto hit = fault_at(point, recipient, sender);
+  if (!hit) return false;
+  auto refusal = fault_reply(*hit, config_.host_name, subject);
+  if (!refusal) return false;  // a kind this point does not answer with a reply
+  fault_fired(*hit, refusal->summary());
+  reply(std::move(*refusal));
+  return true;
+}
+
+awaitable<void> SmtpSession::slow_down() {
+  auto hit = fault_at(sim::FaultPoint::Reply);
+  if (!hit || hit->kind != sim::FaultKind::SlowReplies || !hit->params.delay) co_return;
+  // A tarpit waits before every reply; replies gathered from a pipeline wait in turn.
+  const auto wait = *hit->params.delay * static_cast<long>(std::max<std::size_t>(pending_replies_, 1));
+  fault_fired(*hit, fmt::format("{} ms before the next {} reply(ies)", wait.count(), pending_replies_));
+  pause_.expires_after(wait);
+  error_code ec;
+  co_await pause_.async_wait(asio::redirect_error(use_awaitable, ec));
+  if (farewell_) throw boost::system::system_error(asio::error::operation_aborted);
 }
 
 void SmtpSession::publish(sim::EventKind kind, std::string line, int code, std::string status) {
@@ -109,6 +151,7 @@ void SmtpSession::reply(SmtpReply r) {
     quit_ = true;
   }
   output_ += r.format();
+  ++pending_replies_;
 }
 
 void SmtpSession::begin_journey() {
@@ -129,6 +172,8 @@ void SmtpSession::reset_transaction() {
 
 awaitable<void> SmtpSession::flush() {
   if (output_.empty()) co_return;
+  co_await slow_down();
+  pending_replies_ = 0;
   std::string out;
   out.swap(output_);
   deadline_->arm(config_.limits.idle_timeout);
@@ -199,7 +244,20 @@ awaitable<void> SmtpSession::dialogue() {
     tls_description_ = describe_tls(stream_.native_handle());
     publish(sim::EventKind::Tls, tls_description_);
   }
-  reply(make_reply(replies::Ready, fmt::format("{} ESMTP mailflow", config_.host_name)));
+  if (auto hit = fault_at(sim::FaultPoint::Greeting); hit && hit->kind == sim::FaultKind::ServiceUnavailable) {
+    // RFC 5321 §3.1: a server that will not serve says so in its greeting: 421 and close
+    // (try later), or 554 and then only QUIT is honoured (§3.1, §4.3.2: 503 to the rest).
+    SmtpReply refusal = *fault_reply(*hit, config_.host_name, "");
+    fault_fired(*hit, refusal.summary());
+    reply(std::move(refusal));
+    if (permanent_service_refusal(*hit)) {
+      no_service_ = true;
+    } else {
+      quit_ = true;
+    }
+  } else {
+    reply(make_reply(replies::Ready, fmt::format("{} ESMTP mailflow", config_.host_name)));
+  }
   enter_state(SessionState::Connected);
   while (!quit_) {
     auto line = co_await read_line();
@@ -215,6 +273,11 @@ awaitable<void> SmtpSession::dialogue() {
     }
     if (!spec) {
       reply(make_reply(replies::UnknownCommand, "Error: command not recognized"));
+      continue;
+    }
+    if (no_service_ && command.verb != Verb::Quit) {
+      reply(make_reply(replies::BadSequence, "Error: no SMTP service here"));
+      if (starts_transaction) journey_.clear();
       continue;
     }
     co_await (this->*(spec->handler))(command);

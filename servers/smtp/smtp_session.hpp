@@ -57,6 +57,17 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   // The relay's announced journey for this connection, else a new one.
   void begin_journey();
   void interrupt(SmtpReply farewell);
+  // The fault that fires at `point` for this attempt, if any: one atomic load while the
+  // lab has no fault on. `recipient`/`sender` default to the transaction's.
+  std::optional<sim::FaultHit> fault_at(sim::FaultPoint point, const std::string& recipient = {},
+                                        const std::string* sender = nullptr);
+  void fault_fired(const sim::FaultHit& hit, const std::string& effect);
+  // The refusal a fault at `point` sends instead of the normal reply (and its event), or
+  // false when none fired.
+  bool refused_by_fault(sim::FaultPoint point, const std::string& subject, const std::string& recipient,
+                        const std::string* sender = nullptr);
+  // slow_replies: waits before the gathered replies go out, on a timer (never blocking).
+  net::awaitable<void> slow_down();
 
   net::awaitable<void> on_helo(const Command&);
   net::awaitable<void> on_ehlo(const Command&);
@@ -107,6 +118,9 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   std::size_t auth_failures_ = 0;
   std::optional<SmtpReply> farewell_;  // set by interrupt(): sent before closing
   bool quit_ = false;
+  std::size_t pending_replies_ = 0;  // replies in output_, for slow_replies
+  net::asio::steady_timer pause_;    // slow_replies; interrupt() cancels it
+  bool no_service_ = false;          // service_unavailable 554: only QUIT is answered in kind
 };
 
 }  // namespace mailflow::smtp

@@ -10,6 +10,7 @@
 #include "servers/smtp/smtp_address.hpp"
 #include "servers/smtp/smtp_codes.hpp"
 #include "servers/smtp/smtp_data.hpp"
+#include "servers/smtp/smtp_faults.hpp"
 #include "servers/smtp/smtp_session.hpp"
 #include "sim/ascii.hpp"
 
@@ -115,6 +116,8 @@ awaitable<void> SmtpSession::on_mail(const Command& c) {
                      fmt::format("<{}>: Sender address rejected: not owned by user {}", path.mailbox, user_->login)));
     co_return;
   }
+  // bad_sender, unauthorized_sender: the lab's faults refuse the sender here.
+  if (refused_by_fault(sim::FaultPoint::MailFrom, path.mailbox, "", &path.mailbox)) co_return;
   sender_ = path.mailbox;
   smtputf8_ = param(path, "SMTPUTF8").has_value();
   reply(make_reply(replies::SenderOk));
@@ -148,6 +151,9 @@ awaitable<void> SmtpSession::on_rcpt(const Command& c) {
     co_return;
   }
   const std::string& recipient = parsed.path->mailbox;
+  // greylisting, unknown_user, user_not_local, mailbox_full(_temporary), relay_denied: a
+  // fault answers before the lab's own recipient check, as a policy service would.
+  if (refused_by_fault(sim::FaultPoint::RcptTo, recipient, recipient)) co_return;
   if (!is_submission()) {
     if (auto refusal = server_.services().check_local_recipient(config_.host_name, recipient)) {
       reply(std::move(*refusal));
@@ -176,7 +182,31 @@ awaitable<void> SmtpSession::on_data(const Command& c) {
   reply(make_reply(replies::StartMailInput));
   enter_state(SessionState::Data);
   co_await flush();
+  // One question per transaction, for its first recipient (a trigger's recipient filter).
+  auto fault = fault_at(sim::FaultPoint::Data, recipients_.front());
+  if (fault && fault->kind == sim::FaultKind::DisconnectInData) {
+    // The line goes dead while the message flows: take what has arrived of it, then close
+    // without a reply. Nothing is stored (RELIABILITY.md, the ledger); the client must
+    // send the whole message again later.
+    if (input_.size() == 0) {
+      std::string chunk;
+      co_await read_some(chunk);
+    }
+    fault_fired(*fault, "connection dropped in the middle of DATA, no reply");
+    input_.clear();
+    reset_transaction();
+    quit_ = true;
+    co_return;
+  }
   auto body = co_await read_message_body();
+  // policy_rejection, message_too_large: a content check after the final dot refuses it.
+  std::optional<SmtpReply> refusal = fault ? fault_reply(*fault, config_.host_name, "") : std::nullopt;
+  if (body && refusal) {
+    fault_fired(*fault, refusal->summary());
+    publish(sim::EventKind::Rejected, refusal->summary(), refusal->code, refusal->enhanced);
+    reply(std::move(*refusal));
+    body.reset();
+  }
   if (body) {
     AcceptedMessage accepted;
     accepted.sender = sender_;

@@ -193,5 +193,43 @@ TEST(FaultSet, RefusesDuplicateNamesAndFaultsMissingTheirParameters) {
   EXPECT_FALSE(set.any_enabled());
 }
 
+TEST(FaultSet, ADomainCoversItselfAndTheNamesUnderItOnly) {
+  FaultSet set;
+  FaultSpec gone = fault("gone", FaultKind::Nxdomain);
+  gone.domain = "beta.test";
+  ASSERT_EQ(set.add(gone), "");
+  EXPECT_TRUE(set.check(FaultPoint::DnsQuery, "ns.lab.test", FaultAttempt{}, "beta.test"));
+  EXPECT_TRUE(set.check(FaultPoint::DnsQuery, "ns.lab.test", FaultAttempt{}, "MX.Beta.Test."));
+  EXPECT_FALSE(set.check(FaultPoint::DnsQuery, "ns.lab.test", FaultAttempt{}, "alphabeta.test")) << "not a label boundary";
+  EXPECT_FALSE(set.check(FaultPoint::DnsQuery, "ns.lab.test", FaultAttempt{}, "test")) << "the parent is not covered";
+}
+
+TEST(FaultSet, UnconditionalMeansAlwaysWithoutFiltersAndCountsNothing) {
+  FaultSet set;
+  ASSERT_EQ(set.add(fault("down", FaultKind::ServerDown, "mx.beta.test")), "");
+  FaultSpec blip = fault("blip", FaultKind::ServerDown, "mx.alpha.test");
+  blip.trigger.mode = TriggerMode::FirstN;
+  blip.trigger.count = 1;
+  ASSERT_EQ(set.add(blip), "");
+  EXPECT_TRUE(set.unconditional(FaultKind::ServerDown, "mx.beta.test"));
+  EXPECT_FALSE(set.unconditional(FaultKind::ServerDown, "mx.alpha.test")) << "first N is per attempt";
+  EXPECT_TRUE(set.check(FaultPoint::Connect, "mx.alpha.test", FaultAttempt{})) << "the first attempt is still first";
+  set.set_enabled("down", false);
+  EXPECT_FALSE(set.unconditional(FaultKind::ServerDown, "mx.beta.test"));
+}
+
+TEST(FaultSet, EveryChangeCallsTheListeners) {
+  FaultSet set;
+  int calls = 0;
+  set.on_change([&] { ++calls; });
+  ASSERT_EQ(set.add(fault("a", FaultKind::UnknownUser)), "");
+  set.set_enabled("a", false);
+  set.reset();
+  set.remove("a");
+  EXPECT_EQ(calls, 4);
+  set.set_enabled("no-such-fault", true);
+  EXPECT_EQ(calls, 4) << "nothing changed";
+}
+
 }  // namespace
 }  // namespace mailflow::sim

@@ -116,6 +116,32 @@ TEST(ScenarioLoader, StepsAndExpectationsMustNameWhatExists) {
   EXPECT_EQ(r.errors[4].to_string(), "s.yaml:11:16: 'dave@beta.test' is not a user of the world");
 }
 
+TEST(ScenarioLoader, ADownloadExpectationNamesAReaderAndNothingElse) {
+  const auto r = load(
+      "actors:\n"
+      "  - { name: alice-laptop, kind: sender, user: alice@alpha.test, server: smtp.alpha.test }\n"
+      "  - { name: bob-pc, kind: pop3, user: bob@beta.test, server: mail.beta.test }\n"
+      "expect:\n"
+      "  - { actor: bob-pc, downloaded: 2 }\n"
+      "  - { actor: alice-laptop, downloaded: 1 }\n"
+      "  - { actor: bob-pc, downloaded: 1, saw: x }\n");
+  ASSERT_EQ(r.errors.size(), 2u) << first_error(r);
+  EXPECT_EQ(r.errors[0].to_string(), "s.yaml:8:14: actor 'alice-laptop' is a sender; only pop3 and imap actors fetch");
+  EXPECT_EQ(r.errors[1].to_string(), "s.yaml:9:37: unknown key 'saw' in download expectation (allowed: actor, downloaded)")
+      << "saw and downloaded do not mix";
+}
+
+TEST(ScenarioLoader, ADownloadExpectationLoads) {
+  const auto r = load(
+      "actors:\n"
+      "  - { name: bob-pc, kind: pop3, user: bob@beta.test, server: mail.beta.test }\n"
+      "expect:\n"
+      "  - { actor: bob-pc, downloaded: 2 }\n");
+  ASSERT_TRUE(r.ok()) << first_error(r);
+  ASSERT_EQ(r.scenario->expectations.size(), 1u);
+  EXPECT_EQ(std::get<DownloadExpectation>(r.scenario->expectations[0]), (DownloadExpectation{"bob-pc", 2}));
+}
+
 TEST(ScenarioLoader, AStepDoesOneThingAndAnActorNeedsAWorldUser) {
   const auto r = load(
       "actors:\n"

@@ -18,11 +18,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-# settings given in the environment, for the command line recorded in RESULTS.md
-declare -A env_given
-for v in BENCH_ONLY DURATION ROUNDS NSD_ADDR NSD_PORT DNSPERF_CLIENTS DNSPERF_THREADS DNSPERF_OUTSTANDING MAILFLOW; do
-  if [ -n "${!v:-}" ]; then env_given[$v]=${!v}; fi
-done
+BENCH_NAME=dns_bench
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+# settings given in the environment, for the command line recorded with the results
+capture_settings BENCH_ONLY DURATION ROUNDS NSD_ADDR NSD_PORT DNSPERF_CLIENTS DNSPERF_THREADS DNSPERF_OUTSTANDING MAILFLOW
 
 DURATION=${DURATION:-15}
 ROUNDS=${ROUNDS:-3}
@@ -40,16 +40,10 @@ case "$BENCH_ONLY" in
   "" | nsd | ours) ;;
   *) echo "dns_bench: BENCH_ONLY must be empty, 'nsd' or 'ours' (got '$BENCH_ONLY')" >&2; exit 2 ;;
 esac
-for v in DURATION ROUNDS DNSPERF_CLIENTS DNSPERF_THREADS DNSPERF_OUTSTANDING READY_TIMEOUT; do
-  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "dns_bench: $v must be a positive integer (got '${!v}')" >&2; exit 2; }
-done
+require_integers 1 DURATION ROUNDS DNSPERF_CLIENTS DNSPERF_THREADS DNSPERF_OUTSTANDING READY_TIMEOUT
 run_ours=1; run_nsd=1
 [ "$BENCH_ONLY" = nsd ] && run_ours=0
 [ "$BENCH_ONLY" = ours ] && run_nsd=0
-
-BENCH_NAME=dns_bench
-# shellcheck source=bench/lib.sh
-source bench/lib.sh
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mailflow-dns-bench.XXXXXX")
 pids=()
@@ -373,22 +367,9 @@ echo "load average: before $load_before, after $load_after"
 
 if [ "$RECORD" = 1 ]; then
   results=bench/RESULTS.md
-  if [ ! -s "$results" ]; then
-    printf '# Benchmark results\n\nRecorded by the scripts in bench/ (see bench/README.md); newest last.\n' >"$results"
-  fi
-  cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-  # the command as run: every setting given in the environment, then the script
-  cmdline=""
-  for v in BENCH_ONLY DURATION ROUNDS NSD_ADDR NSD_PORT DNSPERF_CLIENTS DNSPERF_THREADS DNSPERF_OUTSTANDING MAILFLOW; do
-    if [ -n "${env_given[$v]:-}" ]; then cmdline+="$v=${env_given[$v]} "; fi
-  done
-  cmdline+="bench/dns_bench.sh"
+  start_results "$results"
   {
-    echo
-    echo "## DNS: MX queries per second — $(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo
-    echo "- machine: $(nproc) CPUs, ${cpu_model:-unknown CPU}, $(uname -sr)"
-    echo "- command: \`$cmdline\` (commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ', with uncommitted changes'))"
+    results_preamble "DNS: MX queries per second"
     echo "- dnsperf $(awk '/^Version/ {print $2; exit}' "$tmp/${labels[0]}.1.out"): \`$dnsperf_cmd\`, queries \`beta.test MX\`, \`alpha.test MX\`; $ROUNDS rounds per server (servers alternate), median round reported"
     echo "- load average (1/5/15 min): before $load_before, after $load_after"
     echo

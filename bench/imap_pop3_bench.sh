@@ -29,13 +29,13 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
+BENCH_NAME=imap_pop3_bench
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 settings=(BENCH_ONLY ROUNDS MESSAGES FETCH_COUNT RETR_COUNT LOGIN_COUNT LOGIN_PROCS LOGIN_SECONDS
   SERVER_CPU CLIENT_CPU DOVECOT_ADDRS DOVECOT_IMAPS_PORT DOVECOT_POP3S_PORT SEED QUICKACK MAILFLOW RESULTS)
 # settings given in the environment, for the command line recorded with the results
-declare -A env_given
-for v in "${settings[@]}"; do
-  if [ -n "${!v:-}" ]; then env_given[$v]=${!v}; fi
-done
+capture_settings "${settings[@]}"
 
 ROUNDS=${ROUNDS:-3}
 MESSAGES=${MESSAGES:-10000}
@@ -60,13 +60,7 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-300}     # seconds one client run may take
 PY=/usr/bin/python3
 CLIENT=bench/imap_pop3_client.py
 
-BENCH_NAME=imap_pop3_bench
-# shellcheck source=bench/lib.sh
-source bench/lib.sh
-
-for v in ROUNDS MESSAGES FETCH_COUNT RETR_COUNT LOGIN_COUNT LOGIN_SECONDS READY_TIMEOUT RUN_TIMEOUT DOVECOT_IMAPS_PORT DOVECOT_POP3S_PORT SEED; do
-  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "$BENCH_NAME: $v must be a positive integer (got '${!v}')" >&2; exit 2; }
-done
+require_integers 1 ROUNDS MESSAGES FETCH_COUNT RETR_COUNT LOGIN_COUNT LOGIN_SECONDS READY_TIMEOUT RUN_TIMEOUT DOVECOT_IMAPS_PORT DOVECOT_POP3S_PORT SEED
 [[ $QUICKACK =~ ^[01]$ ]] || { echo "$BENCH_NAME: QUICKACK must be 0 or 1 (got '$QUICKACK')" >&2; exit 2; }
 for v in SERVER_CPU CLIENT_CPU; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "$BENCH_NAME: $v must be a non-negative integer (got '${!v}')" >&2; exit 2; }
@@ -586,21 +580,9 @@ echo "TLS: $ciphers"
 echo "load average: before $load_before, after $load_after"
 
 if [ "$RECORD" = 1 ]; then
-  if [ ! -s "$RESULTS" ]; then
-    printf '# Benchmark results\n\nRecorded by bench/imap_pop3_bench.sh (see bench/README.md); newest last.\n' >"$RESULTS"
-  fi
-  cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-  cmdline=""
-  for v in "${settings[@]}"; do
-    if [ -n "${env_given[$v]:-}" ]; then cmdline+="$v='${env_given[$v]}' "; fi
-  done
-  cmdline+="bench/imap_pop3_bench.sh"
+  start_results "$RESULTS"
   {
-    echo
-    echo "## IMAP and POP3: logins, FETCH, RETR — $(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo
-    echo "- machine: $(nproc) CPUs, ${cpu_model:-unknown CPU}, $(uname -sr)"
-    echo "- command: \`$cmdline\` (commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ', with uncommitted changes'))"
+    results_preamble "IMAP and POP3: logins, FETCH, RETR"
     echo "- mailbox: $MESSAGES messages, $fixture_bytes bytes (seed $SEED), the same files in every server's Maildir; client \`$CLIENT\` (one connection at a time unless stated, each command waits for its reply$( ((QUICKACK)) && echo "; TCP_QUICKACK set after each TLS handshake, a diagnostic")), implicit TLS on both (993/995), servers pinned to CPU $SERVER_CPU, client to CPU $CLIENT_CPU; $ROUNDS rounds, servers alternating, median round reported"
     echo "- servers: mailflow mail.beta.test; Dovecot $dovecot_version: \"default\" (Debian's service settings), \"login hp\" (imap-login/pop3-login service_count = 0, process_min_avail = 1), \"hp+reuse\" (also imap/pop3 service_count = 0, process_min_avail = 1)"
     echo "- TLS: $ciphers"

@@ -24,13 +24,13 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
+BENCH_NAME=smtp_bench
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 settings=(BENCH_ONLY ROUNDS MESSAGES REF_MESSAGES SESSIONS MSG_SIZE LAT_COUNT E2E_COUNT E2E_SECONDS
   FSYNC_COUNT SERVER_CPU CLIENT_CPU SINK_ADDR SINK_PORT AIOSMTPD_ADDR AIOSMTPD_PORT MAILFLOW)
-# settings given in the environment, for the command line recorded in RESULTS.md
-declare -A env_given
-for v in "${settings[@]}"; do
-  if [ -n "${!v:-}" ]; then env_given[$v]=${!v}; fi
-done
+# settings given in the environment, for the command line recorded with the results
+capture_settings "${settings[@]}"
 
 ROUNDS=${ROUNDS:-3}
 MESSAGES=${MESSAGES:-1000}
@@ -54,16 +54,8 @@ READY_TIMEOUT=${READY_TIMEOUT:-20}
 RUN_TIMEOUT=${RUN_TIMEOUT:-300}     # seconds one smtp-source run may take
 PY=/usr/bin/python3                 # Debian's python3, which has python3-aiosmtpd
 
-BENCH_NAME=smtp_bench
-# shellcheck source=bench/lib.sh
-source bench/lib.sh
-
-for v in ROUNDS MESSAGES REF_MESSAGES SESSIONS MSG_SIZE E2E_SECONDS E2E_MSG_TIMEOUT READY_TIMEOUT RUN_TIMEOUT SINK_PORT AIOSMTPD_PORT; do
-  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "smtp_bench: $v must be a positive integer (got '${!v}')" >&2; exit 2; }
-done
-for v in LAT_COUNT E2E_COUNT FSYNC_COUNT SERVER_CPU CLIENT_CPU; do
-  [[ ${!v} =~ ^[0-9]+$ ]] || { echo "smtp_bench: $v must be a non-negative integer (got '${!v}')" >&2; exit 2; }
-done
+require_integers 1 ROUNDS MESSAGES REF_MESSAGES SESSIONS MSG_SIZE E2E_SECONDS E2E_MSG_TIMEOUT READY_TIMEOUT RUN_TIMEOUT SINK_PORT AIOSMTPD_PORT
+require_integers 0 LAT_COUNT E2E_COUNT FSYNC_COUNT SERVER_CPU CLIENT_CPU
 for v in SERVER_CPU CLIENT_CPU; do
   ((${!v} < $(nproc))) || { echo "smtp_bench: $v=${!v}, but this machine has $(nproc) CPUs" >&2; exit 2; }
 done
@@ -583,22 +575,9 @@ echo "load average: before $load_before, after $load_after"
 
 if [ "$RECORD" = 1 ]; then
   results=bench/RESULTS.md
-  if [ ! -s "$results" ]; then
-    printf '# Benchmark results\n\nRecorded by the scripts in bench/ (see bench/README.md); newest last.\n' >"$results"
-  fi
-  cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-  # the command as run: every setting given in the environment, then the script
-  cmdline=""
-  for v in "${settings[@]}"; do
-    if [ -n "${env_given[$v]:-}" ]; then cmdline+="$v=${env_given[$v]} "; fi
-  done
-  cmdline+="bench/smtp_bench.sh"
+  start_results "$results"
   {
-    echo
-    echo "## SMTP: messages per second accepted by the MX — $(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo
-    echo "- machine: $(nproc) CPUs, ${cpu_model:-unknown CPU}, $(uname -sr)"
-    echo "- command: \`$cmdline\` (commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ', with uncommitted changes'))"
+    results_preamble "SMTP: messages per second accepted by the MX"
     echo "- load: \`$source_cmd\` (postfix $sink_version), N = $MESSAGES (ours) / $REF_MESSAGES (references) per run, $ROUNDS rounds (servers alternate), median round reported; servers pinned to CPU $SERVER_CPU, smtp-source to CPU $CLIENT_CPU"
     echo "- servers: mailflow MX mx.beta.test (checks the recipient, stores every message durably in bob's Maildir); \`${sink_cmd[*]:-smtp-sink}\` (stores nothing); aiosmtpd $aio_version \`${aio_cmd[*]:-}\` (discards)"
     echo "- load average (1/5/15 min): before $load_before, after $load_after"

@@ -20,10 +20,6 @@ namespace replies = smtp::replies;
 
 namespace {
 
-// The header that carries a message's journey id from hop to hop inside the lab, so the
-// visualizer can follow one letter from the sender's desk to the recipient's screen.
-constexpr std::string_view kJourneyHeader = "X-Mailflow-Journey";
-
 // Compares every byte whatever the first difference, so timing says nothing of a password.
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -135,10 +131,18 @@ smtp::AcceptResult LabMail::accept(const std::string& host, smtp::SmtpRole role,
   // The session's journey (announced by the relay that connected, or new) is the one its
   // events carry; the header only fills in for a caller that has none.
   if (message.journey.empty()) {
-    if (auto journey = smtp::header_value(message.message, kJourneyHeader)) message.journey = *journey;
+    if (auto journey = smtp::header_value(message.message, smtp::kJourneyHeader)) message.journey = *journey;
   }
   if (role == smtp::SmtpRole::Mx) return deliver_locally(host, std::move(message));
   return enqueue(host, std::move(message));
+}
+
+void LabMail::stamp_journey(smtp::AcceptedMessage& message) {
+  if (message.journey.empty()) message.journey = new_journey_id();
+  if (smtp::header_value(message.message, smtp::kJourneyHeader) != message.journey) {
+    // Topmost, so the next hops (and the readers and the control API) find this one.
+    message.message = smtp::prepend_header(message.message, fmt::format("{}: {}\r\n", smtp::kJourneyHeader, message.journey));
+  }
 }
 
 smtp::AcceptResult LabMail::enqueue(const std::string& host, smtp::AcceptedMessage message) {
@@ -148,11 +152,7 @@ smtp::AcceptResult LabMail::enqueue(const std::string& host, smtp::AcceptedMessa
     result.reply = make_reply(replies::LocalError);
     return result;
   }
-  if (message.journey.empty()) message.journey = new_journey_id();
-  if (smtp::header_value(message.message, kJourneyHeader) != message.journey) {
-    // Topmost, so the next hops (and the visualizer reading the Maildir) find this one.
-    message.message = smtp::prepend_header(message.message, fmt::format("{}: {}\r\n", kJourneyHeader, message.journey));
-  }
+  stamp_journey(message);
   auto queued = relay->second->enqueue(message.sender, message.recipients, message.message, message.journey, message.client);
   if (!queued.ok()) {
     // RELIABILITY.md: a failed durable write answers 451 4.3.0 and nothing was accepted.
@@ -204,7 +204,7 @@ void LabMail::bounce_partial(const std::string& host, const smtp::AcceptedMessag
 
 smtp::AcceptResult LabMail::deliver_locally(const std::string& host, smtp::AcceptedMessage message) {
   smtp::AcceptResult result;
-  if (message.journey.empty()) message.journey = new_journey_id();
+  stamp_journey(message);  // mail from outside the lab gets its journey here
   result.journey = message.journey;
   std::vector<std::pair<std::string, smtp::SmtpReply>> failures;
   std::size_t stored = 0;

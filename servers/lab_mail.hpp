@@ -48,6 +48,9 @@ class LabMail : public smtp::SmtpServices {
   LocalRecipient find_local_recipient(const std::string& host, const std::string& recipient) const;
   smtp::AcceptResult deliver_locally(const std::string& host, smtp::AcceptedMessage message);
   smtp::AcceptResult enqueue(const std::string& host, smtp::AcceptedMessage message);
+  // Gives the message its journey id (a new one when it has none) and writes it into the
+  // X-Mailflow-Journey header, so every later hop, reader and the control API find it.
+  void stamp_journey(smtp::AcceptedMessage& message);
   void bounce_partial(const std::string& host, const smtp::AcceptedMessage& message,
                       const std::vector<std::pair<std::string, smtp::SmtpReply>>& failures);
   void publish(sim::EventKind kind, const std::string& host, const std::string& journey, std::string line, int code = 0,

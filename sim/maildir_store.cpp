@@ -55,18 +55,22 @@ IoResult read_message_files(const fs::path& folder, DiskFiles& files) {
   return {};
 }
 
-std::optional<MessageInfo> describe_file(std::uint32_t uid, std::string basename, fs::path path,
-                                         std::string flags, bool in_new) {
+std::optional<Mailbox::FileFacts> stat_file(const fs::path& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) return std::nullopt;
   const auto mtime = std::chrono::seconds(info.st_mtim.tv_sec) + std::chrono::nanoseconds(info.st_mtim.tv_nsec);
-  return MessageInfo{uid,
-                     std::move(basename),
-                     std::move(path),
-                     static_cast<std::uint64_t>(info.st_size),
-                     std::move(flags),
-                     TimePoint(std::chrono::duration_cast<TimePoint::duration>(mtime)),
-                     in_new};
+  return Mailbox::FileFacts{static_cast<std::uint64_t>(info.st_size),
+                            TimePoint(std::chrono::duration_cast<TimePoint::duration>(mtime))};
+}
+
+// True when new/ holds a message, or cannot be listed (the caller's scan reports that).
+bool has_new_messages(const fs::path& folder) {
+  std::error_code ec;
+  for (fs::directory_iterator it(folder / "new", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.empty() && name.front() != '.') return true;
+  }
+  return static_cast<bool>(ec);
 }
 
 bool would_exceed(const Quota& quota, const MailboxUsage& usage, std::uint64_t size) {
@@ -352,21 +356,40 @@ StoreValue<Mailbox::FolderScan> Mailbox::scan_locked(const fs::path& folder_path
   scan.value.uidnext = uids.next_uid;
   FolderIndex index;
   MailboxUsage folder_usage;
+  scan.value.messages.reserve(uids.basenames.size());
   for (const auto& [uid, basename] : uids.basenames) {
     const DiskFile& file = files.at(basename);
-    std::optional<MessageInfo> info =
-        describe_file(uid, basename, folder_path / subdir(file.in_new) / file.file_name, file.flags, file.in_new);
-    if (!info) continue;  // removed by another process this instant; gone next scan
+    fs::path path = folder_path / subdir(file.in_new) / file.file_name;
+    const std::optional<FileFacts> facts = file_facts_locked(folder_path, basename, path);
+    if (!facts) continue;  // removed by another process this instant; gone next scan
     index.emplace(uid, KnownFile{file.file_name, file.in_new});
-    folder_usage.bytes += info->size;
+    folder_usage.bytes += facts->size;
     folder_usage.messages += 1;
-    scan.value.messages.push_back(std::move(*info));
+    scan.value.messages.push_back(
+        MessageInfo{uid, basename, std::move(path), facts->size, file.flags, facts->internal_date, file.in_new});
+  }
+  auto& known = cache_->file_facts[folder_path];
+  if (known.size() > scan.value.messages.size()) {  // some files went: forget them
+    std::unordered_map<std::string, FileFacts> listed;
+    listed.reserve(scan.value.messages.size());
+    for (const MessageInfo& m : scan.value.messages) listed.emplace(m.basename, known.at(m.basename));
+    known = std::move(listed);
   }
   index_[folder_path] = std::move(index);
   // The exact count for this folder: corrects what other programs changed by hand.
   sync_generation_locked();
   if (cache_->usage_valid) cache_->usage[folder_path] = folder_usage;
   return scan;
+}
+
+std::optional<Mailbox::FileFacts> Mailbox::file_facts_locked(const fs::path& folder_path, const std::string& basename,
+                                                             const fs::path& path) const {
+  auto& known = cache_->file_facts[folder_path];
+  if (auto hit = known.find(basename); hit != known.end()) return hit->second;
+  ++stats_.file_stats;
+  std::optional<FileFacts> stated = stat_file(path);
+  if (stated) known.emplace(basename, *stated);
+  return stated;
 }
 
 StoreValue<Mailbox::KnownFile> Mailbox::find_locked(const fs::path& folder_path, std::uint32_t uid, bool rescan) {
@@ -388,6 +411,7 @@ StoreValue<Mailbox::OpenedMessage> Mailbox::open_locked(const fs::path& folder_p
     StoreValue<KnownFile> file = find_locked(folder_path, uid, rescan);
     if (!file.ok()) return failure_from<OpenedMessage>(file);
     const fs::path path = folder_path / subdir(file.value.in_new) / file.value.file_name;
+    ++stats_.message_opens;
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
       if (errno == ENOENT) continue;
@@ -492,10 +516,10 @@ StoreValue<MessageInfo> Mailbox::rename_flags_locked(const fs::path& folder_path
     if (from != to) note_change_locked(folder_path);
     // Not fsynced: a flag change lost in a crash is harmless, and IMAP clients resync.
     index_[folder_path][uid] = KnownFile{to_name, false};
-    std::optional<MessageInfo> info = describe_file(uid, parsed.basename, to, flags, false);
-    if (!info) return failure<MessageInfo>(StoreStatus::NoSuchMessage, fmt::format("uid {} vanished", uid));
+    const std::optional<FileFacts> facts = file_facts_locked(folder_path, parsed.basename, to);
+    if (!facts) return failure<MessageInfo>(StoreStatus::NoSuchMessage, fmt::format("uid {} vanished", uid));
     StoreValue<MessageInfo> result;
-    result.value = std::move(*info);
+    result.value = MessageInfo{uid, parsed.basename, to, facts->size, flags, facts->internal_date, false};
     return result;
   }
   return failure<MessageInfo>(StoreStatus::NoSuchMessage, fmt::format("uid {} vanished", uid));
@@ -533,9 +557,11 @@ StoreValue<std::vector<std::uint32_t>> Mailbox::take_recent(std::string_view fol
   Guard guard(*this);
   const StoreValue<fs::path> path = existing_folder_path(folder);
   if (!path.ok()) return failure_from<std::vector<std::uint32_t>>(path);
+  StoreValue<std::vector<std::uint32_t>> taken;
+  // Nothing recent, nothing to take: no need to list a big cur/ (IMAP SELECT asks each time).
+  if (!has_new_messages(path.value)) return taken;
   const StoreValue<FolderScan> scan = scan_locked(path.value);
   if (!scan.ok()) return failure_from<std::vector<std::uint32_t>>(scan);
-  StoreValue<std::vector<std::uint32_t>> taken;
   for (const MessageInfo& message : scan.value.messages) {
     if (!message.recent) continue;
     const auto moved = rename_flags_locked(path.value, message.uid, [](std::string_view current) {

@@ -40,6 +40,9 @@
 //   folders, at the next full rescan); quota is exact for everything mailflow stores.
 // - The UID list of a folder is cached too, and revalidated by stat() (identity, size,
 //   times) under the lock before use, so changes by other processes are always seen.
+// - A listing stat()s only files it has not seen before: sizes and mtimes are cached by
+//   basename (FileFacts), so re-listing a quiet 10,000-message folder is one readdir.
+//   take_recent() lists nothing while new/ is empty.
 // - Keywords: Dovecot's per-folder "dovecot-keywords" file names the lower-case letters
 //   (maildir_keywords.hpp); copy() maps them between folders' files.
 // - Change stamps: a FolderStamp changes whenever a folder's messages may have changed, so
@@ -61,6 +64,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/group_sync.hpp"
@@ -160,6 +164,8 @@ struct StoreStats {
   std::atomic<std::uint64_t> uidlist_loads{0};     // whole mailflow-uidlist files read
   std::atomic<std::uint64_t> uidlist_rewrites{0};  // whole mailflow-uidlist files written
   std::atomic<std::uint64_t> uidlist_appends{0};   // appended record lines (batches)
+  std::atomic<std::uint64_t> file_stats{0};        // message files stat()ed by a listing
+  std::atomic<std::uint64_t> message_opens{0};     // message files opened to be read
 };
 
 // One user's Maildir. Every method is thread-safe and takes a folder name as a client
@@ -247,6 +253,15 @@ class Mailbox {
   // Renames the folder and its sub-folders ("a" -> "b" also moves "a.x" to "b.x").
   StoreResult rename_folder(std::string_view from, std::string_view to);
 
+ public:
+  // A message file's size and mtime (its IMAP INTERNALDATE). A Maildir message is never
+  // rewritten, only renamed (flags), so what one stat() said stays true for as long as
+  // its basename is listed [Dovecot keeps them in dovecot.index.cache the same way].
+  struct FileFacts {
+    std::uint64_t size = 0;
+    TimePoint internal_date{};
+  };
+
  private:
   struct KnownFile {
     std::string file_name;  // current name inside new/ or cur/
@@ -282,6 +297,9 @@ class Mailbox {
   // The change counter in mailflow.lock: another process changed usage when it moved.
   void sync_generation_locked() const;
   void bump_generation_locked() const;
+  // Size and mtime of a listed message file at `path`: from the cache, or stat() once.
+  std::optional<FileFacts> file_facts_locked(const std::filesystem::path& folder_path, const std::string& basename,
+                                             const std::filesystem::path& path) const;
   StoreValue<KnownFile> find_locked(const std::filesystem::path& folder_path, std::uint32_t uid,
                                     bool rescan);
   StoreValue<OpenedMessage> open_locked(const std::filesystem::path& folder_path, std::uint32_t uid);
@@ -322,6 +340,8 @@ struct Mailbox::FolderUids {
 
 struct Mailbox::Cache {
   std::map<std::filesystem::path, FolderUids> uids;
+  // Per folder path, by basename: what stat() said of each message file last listed.
+  std::map<std::filesystem::path, std::unordered_map<std::string, FileFacts>> file_facts;
   bool usage_valid = false;
   std::map<std::filesystem::path, MailboxUsage> usage;  // per folder path
   bool generation_known = false;

@@ -12,6 +12,109 @@ namespace {
 constexpr std::uint64_t kMaxUdpPayload = 65535;
 }  // namespace
 
+// One key of a settings section: how its value is read and which member it sets.
+template <class Section>
+struct SettingKey {
+  enum class Kind { Count, Size, Seconds, Duration, Flag };
+  // A count (at least 1) or a size in octets up to `max`.
+  SettingKey(std::string name, std::optional<std::size_t> Section::*member, std::uint64_t max = 0)
+      : name(std::move(name)), kind(max ? Kind::Size : Kind::Count), number(member), max(max) {}
+  // A duration ("30s", "250ms"); `whole_seconds` where the server counts seconds.
+  SettingKey(std::string name, std::optional<std::chrono::milliseconds> Section::*member, bool whole_seconds)
+      : name(std::move(name)), kind(whole_seconds ? Kind::Seconds : Kind::Duration), duration(member) {}
+  SettingKey(std::string name, std::optional<bool> Section::*member)
+      : name(std::move(name)), kind(Kind::Flag), flag(member) {}
+
+  std::string name;
+  Kind kind;
+  std::optional<std::size_t> Section::*number = nullptr;
+  std::optional<std::chrono::milliseconds> Section::*duration = nullptr;
+  std::optional<bool> Section::*flag = nullptr;
+  std::uint64_t max = 0;
+};
+
+template <class Section>
+void SettingsReader::read_section(const Value& v, std::string_view where, const std::vector<SettingKey<Section>>& keys,
+                                  Section& section) {
+  std::vector<std::string_view> names;
+  for (const auto& key : keys) names.push_back(key.name);
+  const auto f = optional_fields(v, where, names);
+  if (!f) return;
+  using Kind = typename SettingKey<Section>::Kind;
+  for (const auto& key : keys) {
+    switch (key.kind) {
+      case Kind::Count: set_count(*f, where, key.name, section.*key.number); break;
+      case Kind::Size: set_size(*f, where, key.name, section.*key.number, key.max); break;
+      case Kind::Seconds: set_duration(*f, where, key.name, section.*key.duration, true); break;
+      case Kind::Duration: set_duration(*f, where, key.name, section.*key.duration, false); break;
+      case Kind::Flag: set_bool(*f, where, key.name, section.*key.flag); break;
+    }
+  }
+}
+
+// The servers' limits structs count their time-outs in whole seconds, except DNS's.
+void SettingsReader::read_smtp(const Value& v, SmtpSettings& smtp) {
+  using S = SmtpSettings;
+  static const std::vector<SettingKey<S>> keys{
+      {"command_line", &S::command_line, SIZE_MAX},
+      {"text_line", &S::text_line, SIZE_MAX},
+      {"max_recipients", &S::max_recipients},
+      {"max_message_bytes", &S::max_message_bytes, SIZE_MAX},
+      {"max_errors", &S::max_errors},
+      {"max_connections", &S::max_connections},
+      {"max_connections_per_client", &S::max_connections_per_client},
+      {"max_auth_failures", &S::max_auth_failures},
+      {"idle_timeout", &S::idle_timeout, true},
+      {"reject_bare_newlines", &S::reject_bare_newlines},
+      {"allow_plaintext_auth", &S::allow_plaintext_auth},
+      {"allow_below_rfc_minimums", &S::allow_below_rfc_minimums},
+  };
+  read_section(v, "settings.smtp", keys, smtp);
+}
+
+void SettingsReader::read_dns(const Value& v, DnsSettings& dns) {
+  using S = DnsSettings;
+  static const std::vector<SettingKey<S>> keys{
+      {"udp_max_payload", &S::udp_max_payload, kMaxUdpPayload},
+      {"max_tcp_connections", &S::max_tcp_connections},
+      {"tcp_idle_timeout", &S::tcp_idle_timeout, false},
+  };
+  read_section(v, "settings.dns", keys, dns);
+}
+
+void SettingsReader::read_pop3(const Value& v, Pop3Settings& pop3) {
+  using S = Pop3Settings;
+  static const std::vector<SettingKey<S>> keys{
+      {"command_line", &S::command_line, SIZE_MAX},
+      {"idle_timeout", &S::idle_timeout, true},
+      {"max_bad_commands", &S::max_bad_commands},
+      {"max_auth_failures", &S::max_auth_failures},
+      {"max_connections", &S::max_connections},
+      {"max_connections_per_client", &S::max_connections_per_client},
+      {"login_delay", &S::login_delay, true},
+      {"allow_below_rfc_minimums", &S::allow_below_rfc_minimums},
+  };
+  read_section(v, "settings.pop3", keys, pop3);
+}
+
+void SettingsReader::read_imap(const Value& v, ImapSettings& imap) {
+  using S = ImapSettings;
+  static const std::vector<SettingKey<S>> keys{
+      {"line_length", &S::line_length, SIZE_MAX},
+      {"max_literal_bytes", &S::max_literal_bytes, SIZE_MAX},
+      {"max_append_bytes", &S::max_append_bytes, SIZE_MAX},
+      {"idle_timeout", &S::idle_timeout, true},
+      {"login_timeout", &S::login_timeout, true},
+      {"max_bad_commands", &S::max_bad_commands},
+      {"max_auth_failures", &S::max_auth_failures},
+      {"max_connections", &S::max_connections},
+      {"max_connections_per_client", &S::max_connections_per_client},
+      {"max_connections_per_user", &S::max_connections_per_user},
+      {"allow_below_rfc_minimums", &S::allow_below_rfc_minimums},
+  };
+  read_section(v, "settings.imap", keys, imap);
+}
+
 void SettingsReader::read(const Value& v, LabSettings& settings) {
   const auto f = optional_fields(v, "settings", {"time_scale", "smtp", "dns", "pop3", "imap", "queue"});
   if (!f) return;
@@ -30,78 +133,6 @@ void SettingsReader::read(const Value& v, LabSettings& settings) {
   if (const Value* pop3 = optional(*f, "pop3")) read_pop3(*pop3, settings.pop3);
   if (const Value* imap = optional(*f, "imap")) read_imap(*imap, settings.imap);
   if (const Value* queue = optional(*f, "queue")) read_queue(*queue, settings.queue);
-}
-
-void SettingsReader::read_smtp(const Value& v, SmtpSettings& smtp) {
-  static constexpr std::string_view kWhere = "settings.smtp";
-  const auto f = optional_fields(v, kWhere,
-                                 {"command_line", "text_line", "max_recipients", "max_message_bytes", "max_errors",
-                                  "max_connections", "max_connections_per_client", "max_auth_failures",
-                                  "idle_timeout", "reject_bare_newlines", "allow_plaintext_auth",
-                                  "allow_below_rfc_minimums"});
-  if (!f) return;
-  set_size(*f, kWhere, "command_line", smtp.command_line, SIZE_MAX);
-  set_size(*f, kWhere, "text_line", smtp.text_line, SIZE_MAX);
-  set_count(*f, kWhere, "max_recipients", smtp.max_recipients);
-  set_size(*f, kWhere, "max_message_bytes", smtp.max_message_bytes, SIZE_MAX);
-  set_count(*f, kWhere, "max_errors", smtp.max_errors);
-  set_count(*f, kWhere, "max_connections", smtp.max_connections);
-  set_count(*f, kWhere, "max_connections_per_client", smtp.max_connections_per_client);
-  set_count(*f, kWhere, "max_auth_failures", smtp.max_auth_failures);
-  // SmtpLimits counts its timeouts in whole seconds.
-  set_duration(*f, kWhere, "idle_timeout", smtp.idle_timeout, true);
-  set_bool(*f, kWhere, "reject_bare_newlines", smtp.reject_bare_newlines);
-  set_bool(*f, kWhere, "allow_plaintext_auth", smtp.allow_plaintext_auth);
-  set_bool(*f, kWhere, "allow_below_rfc_minimums", smtp.allow_below_rfc_minimums);
-}
-
-void SettingsReader::read_dns(const Value& v, DnsSettings& dns) {
-  static constexpr std::string_view kWhere = "settings.dns";
-  const auto f = optional_fields(v, kWhere, {"udp_max_payload", "max_tcp_connections", "tcp_idle_timeout"});
-  if (!f) return;
-  set_size(*f, kWhere, "udp_max_payload", dns.udp_max_payload, kMaxUdpPayload);
-  set_count(*f, kWhere, "max_tcp_connections", dns.max_tcp_connections);
-  set_duration(*f, kWhere, "tcp_idle_timeout", dns.tcp_idle_timeout, false);
-}
-
-void SettingsReader::read_pop3(const Value& v, Pop3Settings& pop3) {
-  static constexpr std::string_view kWhere = "settings.pop3";
-  const auto f = optional_fields(v, kWhere,
-                                 {"command_line", "idle_timeout", "max_bad_commands", "max_auth_failures",
-                                  "max_connections", "max_connections_per_client", "login_delay",
-                                  "allow_below_rfc_minimums"});
-  if (!f) return;
-  set_size(*f, kWhere, "command_line", pop3.command_line, SIZE_MAX);
-  // Pop3Limits counts its times in whole seconds.
-  set_duration(*f, kWhere, "idle_timeout", pop3.idle_timeout, true);
-  set_count(*f, kWhere, "max_bad_commands", pop3.max_bad_commands);
-  set_count(*f, kWhere, "max_auth_failures", pop3.max_auth_failures);
-  set_count(*f, kWhere, "max_connections", pop3.max_connections);
-  set_count(*f, kWhere, "max_connections_per_client", pop3.max_connections_per_client);
-  set_duration(*f, kWhere, "login_delay", pop3.login_delay, true);
-  set_bool(*f, kWhere, "allow_below_rfc_minimums", pop3.allow_below_rfc_minimums);
-}
-
-void SettingsReader::read_imap(const Value& v, ImapSettings& imap) {
-  static constexpr std::string_view kWhere = "settings.imap";
-  const auto f = optional_fields(v, kWhere,
-                                 {"line_length", "max_literal_bytes", "max_append_bytes", "idle_timeout",
-                                  "login_timeout", "max_bad_commands", "max_auth_failures", "max_connections",
-                                  "max_connections_per_client", "max_connections_per_user",
-                                  "allow_below_rfc_minimums"});
-  if (!f) return;
-  set_size(*f, kWhere, "line_length", imap.line_length, SIZE_MAX);
-  set_size(*f, kWhere, "max_literal_bytes", imap.max_literal_bytes, SIZE_MAX);
-  set_size(*f, kWhere, "max_append_bytes", imap.max_append_bytes, SIZE_MAX);
-  // ImapLimits counts its times in whole seconds.
-  set_duration(*f, kWhere, "idle_timeout", imap.idle_timeout, true);
-  set_duration(*f, kWhere, "login_timeout", imap.login_timeout, true);
-  set_count(*f, kWhere, "max_bad_commands", imap.max_bad_commands);
-  set_count(*f, kWhere, "max_auth_failures", imap.max_auth_failures);
-  set_count(*f, kWhere, "max_connections", imap.max_connections);
-  set_count(*f, kWhere, "max_connections_per_client", imap.max_connections_per_client);
-  set_count(*f, kWhere, "max_connections_per_user", imap.max_connections_per_user);
-  set_bool(*f, kWhere, "allow_below_rfc_minimums", imap.allow_below_rfc_minimums);
 }
 
 void SettingsReader::read_queue(const Value& v, QueueSettings& queue) {

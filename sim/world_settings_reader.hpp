@@ -9,6 +9,9 @@
 
 namespace mailflow::sim {
 
+template <class Section>
+struct SettingKey;  // one key of a section (world_settings_reader.cpp)
+
 class SettingsReader : public yaml::Reader {
  public:
   using yaml::Reader::Reader;
@@ -20,6 +23,9 @@ class SettingsReader : public yaml::Reader {
   void read_pop3(const yaml::Value& v, Pop3Settings& pop3);
   void read_imap(const yaml::Value& v, ImapSettings& imap);
   void read_queue(const yaml::Value& v, QueueSettings& queue);
+  template <class Section>
+  void read_section(const yaml::Value& v, std::string_view where, const std::vector<SettingKey<Section>>& keys,
+                    Section& section);
 };
 
 }  // namespace mailflow::sim

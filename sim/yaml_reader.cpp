@@ -56,7 +56,7 @@ std::vector<LoadError> Reader::take_errors() {
 }
 
 std::optional<Fields> Reader::fields(const Value& v, std::string_view what,
-                                     std::initializer_list<std::string_view> allowed) {
+                                     std::span<const std::string_view> allowed) {
   if (!v.node.IsMap()) {
     error(v.at, fmt::format("{} must be a map, got {}", what, describe(v.node)));
     return std::nullopt;

@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,12 +84,19 @@ class Reader {
   }
 
   // Reads a map's entries, reporting unknown and repeated keys. Null is not a map here.
-  std::optional<Fields> fields(const Value& v, std::string_view what, std::initializer_list<std::string_view> allowed);
+  std::optional<Fields> fields(const Value& v, std::string_view what, std::span<const std::string_view> allowed);
+  std::optional<Fields> fields(const Value& v, std::string_view what, std::initializer_list<std::string_view> allowed) {
+    return fields(v, what, std::span<const std::string_view>(allowed.begin(), allowed.size()));
+  }
   // The same, but a key with no value (every line below it commented out) is an empty map.
   std::optional<Fields> optional_fields(const Value& v, std::string_view what,
-                                        std::initializer_list<std::string_view> allowed) {
+                                        std::span<const std::string_view> allowed) {
     if (v.node.IsNull()) return Fields{};
     return fields(v, what, allowed);
+  }
+  std::optional<Fields> optional_fields(const Value& v, std::string_view what,
+                                        std::initializer_list<std::string_view> allowed) {
+    return optional_fields(v, what, std::span<const std::string_view>(allowed.begin(), allowed.size()));
   }
   const Value* required(const Fields& f, const Value& map, std::string_view what, const std::string& key);
   static const Value* optional(const Fields& f, const std::string& key) {

@@ -11,6 +11,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "servers/imap/imap_limits.hpp"
+#include "servers/imap/imap_message_cache.hpp"
 #include "servers/net/asio.hpp"
 #include "servers/net/tcp_listener.hpp"
 #include "sim/event_bus.hpp"
@@ -62,6 +63,7 @@ class ImapServer : public net::SessionListener<ImapSession> {
   // mail_max_userip_connections]. Each true is matched by one user_logged_out().
   bool user_logged_in(const std::string& address, const std::string& client_ip);
   void user_logged_out(const std::string& address, const std::string& client_ip);
+  MessageCache& message_cache() { return message_cache_; }
 
  private:
   std::shared_ptr<ImapSession> make_session(net::tcp::socket socket, std::string client_ip) override;
@@ -69,7 +71,8 @@ class ImapServer : public net::SessionListener<ImapSession> {
 
   ImapServerConfig config_;
   ImapServices& services_;
-  std::map<std::pair<std::string, std::string>, std::size_t> per_user_;  // (address, client IP), none at 0
+  std::map<std::pair<std::string, std::string>, std::size_t> per_user_;
+  MessageCache message_cache_;  // (address, client IP), none at 0
 };
 
 }  // namespace mailflow::imap

@@ -25,6 +25,7 @@
 
 #include "servers/imap/imap_command.hpp"
 #include "servers/imap/imap_command_reader.hpp"
+#include "servers/imap/imap_message_cache.hpp"
 #include "servers/imap/imap_search_eval.hpp"
 #include "servers/imap/imap_server.hpp"
 #include "servers/net/asio.hpp"
@@ -189,7 +190,9 @@ class ImapSession : public std::enable_shared_from_this<ImapSession> {
   std::optional<sim::FolderStamp> view_stamp_;
   std::vector<std::string> keywords_;  // the selected folder's, index = letter - 'a'
   bool keywords_reloaded_ = false;     // once per command, for a letter keywords_ lacks
-  std::unordered_map<std::uint32_t, std::string> journeys_;  // uid -> journey, selected folder
+  // ENVELOPE and journey ids of the selected folder's messages, shared with every session
+  // of the server (imap_message_cache.hpp); null while no folder is selected.
+  std::shared_ptr<FolderFacts> facts_;
   std::set<std::string> unsubscribed_;  // every folder is subscribed until UNSUBSCRIBE
   std::size_t bad_commands_ = 0;
   std::size_t auth_failures_ = 0;

@@ -1,8 +1,9 @@
 // FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8, §7.4.2), and reading just as much of a
 // message as the items (or SEARCH keys) need: nothing for FLAGS, UID, RFC822.SIZE and
 // INTERNALDATE (the snapshot has them), the header for ENVELOPE and top-level header
-// sections, the whole file otherwise. So FETCH 1:* (FLAGS ENVELOPE RFC822.SIZE) over a
-// big folder reads headers only and does O(1) work per message besides.
+// sections, the whole file otherwise. ENVELOPE comes from the server's message cache
+// (imap_message_cache.hpp) once any session worked it out, so FETCH 1:* (FLAGS ENVELOPE
+// RFC822.SIZE) over a big folder reads headers once, and then no file at all.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -91,14 +92,22 @@ awaitable<void> ImapSession::on_fetch(const Command& c) {
     bad(c.tag, "Invalid message sequence number");
     co_return;
   }
-  MessageContent need = MessageContent::None;
+  // ENVELOPE needs the header only where the shared cache does not have it yet.
+  bool wants_envelope = false;
+  MessageContent need_besides_envelope = MessageContent::None;
   for (const auto& item : args.items) {
     if (item.kind == FetchItem::Kind::BinarySection || item.kind == FetchItem::Kind::BinarySize) {
       tagged(c, "NO", format_code(codes::Cannot) + " BINARY is not supported");
       co_return;
     }
-    need = std::max(need, content_needed(item));
+    if (item.kind == FetchItem::Kind::Envelope) {
+      wants_envelope = true;
+    } else {
+      need_besides_envelope = std::max(need_besides_envelope, content_needed(item));
+    }
   }
+  const MessageContent need =
+      wants_envelope ? std::max(need_besides_envelope, MessageContent::Header) : need_besides_envelope;
   const bool sets_seen = !read_only_ && std::any_of(args.items.begin(), args.items.end(),
                                                     [](const FetchItem& i) { return i.sets_seen(); });
   bool expunged = false;
@@ -107,8 +116,11 @@ awaitable<void> ImapSession::on_fetch(const Command& c) {
     ViewMessage& v = view_[seq - 1];
     std::string text;
     sim::mime::Part mime;
-    if (need != MessageContent::None) {
-      auto content = message_content(v.uid, need);
+    std::optional<std::string> envelope;
+    if (wants_envelope) envelope = facts_->envelope(v.uid);
+    const MessageContent need_here = envelope ? need_besides_envelope : need;
+    if (need_here != MessageContent::None) {
+      auto content = message_content(v.uid, need_here);
       if (!content) {
         expunged = true;
         continue;
@@ -143,7 +155,13 @@ awaitable<void> ImapSession::on_fetch(const Command& c) {
         case K::InternalDate:
           add(fmt::format("INTERNALDATE \"{}\"", format_date_time(DateTime{seconds_of(v.internal_date), 0})));
           break;
-        case K::Envelope: add("ENVELOPE " + format_envelope(mime.fields)); break;
+        case K::Envelope:
+          if (!envelope) {
+            envelope = format_envelope(mime.fields);
+            facts_->put_envelope(v.uid, *envelope);
+          }
+          add("ENVELOPE " + *envelope);
+          break;
         case K::Body: add("BODY " + format_body_structure(mime, false)); break;
         case K::BodyStructure: add("BODYSTRUCTURE " + format_body_structure(mime, true)); break;
         case K::Rfc822: add("RFC822 " + literal(text)); break;

@@ -24,9 +24,6 @@ constexpr FlagLetter kFlagLetters[] = {
     {'D', "\\Draft"}, {'F', "\\Flagged"}, {'R', "\\Answered"}, {'S', "\\Seen"}, {'T', "\\Deleted"}};
 constexpr std::string_view kSystemFlags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
 
-// The header that carries a message's journey id from hop to hop inside the lab (stamped
-// at submission, see servers/lab_mail.cpp).
-constexpr std::string_view kJourneyHeader = "X-Mailflow-Journey";
 
 }  // namespace
 
@@ -137,15 +134,16 @@ std::optional<std::string> ImapSession::letters_for(const Command& c, const std:
 }
 
 std::string ImapSession::journey_of(std::uint32_t uid, std::string_view text) {
-  if (auto cached = journeys_.find(uid); cached != journeys_.end()) return cached->second;
+  if (!facts_) return "";
+  if (auto cached = facts_->journey(uid)) return *cached;
   std::optional<std::string> header;
   if (text.empty()) {
     header = message_content(uid, MessageContent::Header);
     if (!header) return "";  // unreadable now (expunged?): do not remember a wrong answer
     text = *header;
   }
-  std::string journey = smtp::header_value(text, kJourneyHeader).value_or("");
-  journeys_.emplace(uid, journey);
+  std::string journey = smtp::header_value(text, smtp::kJourneyHeader).value_or("");
+  facts_->put_journey(uid, journey);
   return journey;
 }
 

@@ -17,7 +17,6 @@ using namespace mailflow::net;
 namespace {
 
 constexpr char kDelimiter = '.';
-constexpr std::string_view kJourneyHeader = "X-Mailflow-Journey";
 
 std::string_view special_use(std::string_view folder) {
   if (folder == "Sent") return " \\Sent";
@@ -68,7 +67,7 @@ awaitable<void> ImapSession::on_select(const Command& c) {
   read_only_ = examine;
   state_ = ImapState::Selected;
   view_.clear();
-  journeys_.clear();
+  facts_ = server_.message_cache().folder(user_->address, *name, listed.value.uidvalidity);
   view_.reserve(listed.value.messages.size());
   for (const auto& m : listed.value.messages) {
     view_.push_back(ViewMessage{m.uid, m.flags, read_only_ && m.recent, m.size, m.internal_date});
@@ -179,6 +178,7 @@ awaitable<void> ImapSession::on_delete(const Command& c) {
     co_return;
   }
   if (state_ == ImapState::Selected && folder_ == *name) deselect();
+  server_.message_cache().forget_folder(user_->address, *name);
   tagged(c, "OK", "DELETE completed");
 }
 
@@ -191,6 +191,7 @@ awaitable<void> ImapSession::on_rename(const Command& c) {
     tagged(c, "NO", store_no(r.status));
     co_return;
   }
+  server_.message_cache().forget_folder(user_->address, *from);
   tagged(c, "OK", "RENAME completed");
 }
 
@@ -229,7 +230,7 @@ awaitable<void> ImapSession::on_append(const Command& c) {
     co_return;
   }
   publish(sim::EventKind::Delivered, fmt::format("appended UID {} to {} of {}", r.uid, *name, user_->address),
-          observed() ? smtp::header_value(args.message, kJourneyHeader).value_or("") : std::string());
+          observed() ? smtp::header_value(args.message, smtp::kJourneyHeader).value_or("") : std::string());
   if (state_ == ImapState::Selected && folder_ == *name) {
     sync(false);
   }

@@ -218,7 +218,7 @@ void ImapSession::report_expunged(const std::vector<std::uint32_t>& uids) {
   for (std::size_t i : indexes) {
     untagged(fmt::format("{} EXPUNGE", i + 1));
     doomed[i] = true;
-    journeys_.erase(view_[i].uid);
+    facts_->forget(view_[i].uid);
   }
   std::size_t kept = 0;
   for (std::size_t i = 0; i < view_.size(); ++i) {

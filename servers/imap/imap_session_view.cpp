@@ -30,7 +30,7 @@ void ImapSession::deselect() {
   view_.clear();
   view_stamp_.reset();
   keywords_.clear();
-  journeys_.clear();
+  facts_.reset();
   read_only_ = false;
   if (state_ == ImapState::Selected) state_ = ImapState::Authenticated;
 }
@@ -80,7 +80,7 @@ void ImapSession::sync(bool allow_expunge, bool force) {
   }
   for (auto it = gone.rbegin(); it != gone.rend(); ++it) {
     untagged(fmt::format("{} EXPUNGE", *it + 1));
-    journeys_.erase(view_[*it].uid);
+    facts_->forget(view_[*it].uid);
     view_.erase(view_.begin() + static_cast<std::ptrdiff_t>(*it));
   }
   // Flag changes and new messages.

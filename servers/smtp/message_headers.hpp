@@ -26,6 +26,10 @@
 
 namespace mailflow::smtp {
 
+// The journey id the lab writes into every message it accepts (DESIGN.md "The journey"),
+// so the servers and clients that handle the message later can name its journey.
+inline constexpr std::string_view kJourneyHeader = "X-Mailflow-Journey";
+
 // What one hop knows about the client it received a message from.
 struct ReceivedInfo {
   std::string helo;              // the name the client gave in HELO/EHLO

@@ -1,5 +1,6 @@
 // What an IMAP session tells the event bus about one message: its journey id on every
-// fetch, flag change and expunge; and that a quiet folder costs no directory listing.
+// fetch, flag change and expunge; and that a quiet folder costs no directory listing and
+// an envelope once worked out costs no file read.
 #include "tests/imap/imap_server_fixture.hpp"
 
 namespace mailflow::imap {
@@ -100,6 +101,40 @@ TEST_F(ImapJourney, QuietFolderIsNotListedAgainForEachFetch) {
   deliver("new");
   auto fetch = c.command("FETCH 1 FLAGS");
   EXPECT_TRUE(has(fetch, "* 6 EXISTS")) << fetch;
+}
+
+TEST_F(ImapJourney, EnvelopesWorkedOutOnceServeEverySessionWithoutReadingFiles) {
+  for (int i = 0; i < 4; ++i) deliver("m" + std::to_string(i));
+  Client first(port_);
+  login(first);
+  first.command("EXAMINE INBOX");
+  const auto fetched = first.command("FETCH 1:* (FLAGS ENVELOPE RFC822.SIZE)");
+  EXPECT_TRUE(has(fetched, "\"m3\"")) << fetched;
+  const auto opens = mailbox()->stats().message_opens.load();
+  Client second(port_);
+  login(second);
+  second.command("EXAMINE INBOX");
+  EXPECT_EQ(second.command("FETCH 1:* (FLAGS ENVELOPE RFC822.SIZE)"), fetched);
+  EXPECT_EQ(mailbox()->stats().message_opens.load(), opens);
+  // What the cache cannot answer still reads the file.
+  EXPECT_TRUE(has(second.command("FETCH 2 (ENVELOPE BODY.PEEK[TEXT])"), "Hello Bob."));
+  EXPECT_EQ(mailbox()->stats().message_opens.load(), opens + 1);
+}
+
+TEST_F(ImapJourney, ARecreatedFolderDoesNotShowTheOldFoldersEnvelopes) {
+  ASSERT_TRUE(mailbox()->create_folder("Old").ok());
+  ASSERT_TRUE(mailbox()->append("Old", letter("before"), "", std::nullopt).stored());
+  Client c(port_);
+  login(c);
+  c.command("SELECT Old");
+  EXPECT_TRUE(has(c.command("FETCH 1 ENVELOPE"), "\"before\""));
+  c.command("UNSELECT");
+  EXPECT_TRUE(has(c.command("DELETE Old"), "OK"));
+  ASSERT_TRUE(mailbox()->create_folder("Old").ok());
+  ASSERT_TRUE(mailbox()->append("Old", letter("after"), "", std::nullopt).stored());
+  c.command("SELECT Old");
+  const auto envelope = c.command("FETCH 1 ENVELOPE");
+  EXPECT_TRUE(has(envelope, "\"after\"")) << envelope;
 }
 
 }  // namespace

@@ -650,5 +650,41 @@ TEST_F(MaildirCostTest, FileDroppedInByHandGetsAUidAndCountsAtTheNextList) {
   EXPECT_EQ(again[2].uid, 3u);
 }
 
+TEST_F(MaildirCostTest, ListingAgainStatsOnlyFilesItHasNotSeenAndKeepsTheirFacts) {
+  auto bob = open_bob();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(bob->deliver("INBOX", "m" + std::to_string(i) + "\r\n").stored());
+  const auto first = bob->list("INBOX").value;
+  const auto stats_after_first = bob->stats().file_stats.load();
+  EXPECT_EQ(stats_after_first, 3u);
+  const auto second = bob->list("INBOX").value;
+  EXPECT_EQ(bob->stats().file_stats.load(), stats_after_first);
+  ASSERT_EQ(second.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(second[i].size, first[i].size);
+    EXPECT_EQ(second[i].internal_date, first[i].internal_date);
+  }
+  // A flag change renames the file: same basename, same facts, no stat.
+  ASSERT_TRUE(bob->change_flags("INBOX", second[0].uid, "S", "").ok());
+  ASSERT_TRUE(bob->expunge("INBOX", second[1].uid).ok());
+  ASSERT_TRUE(bob->deliver("INBOX", "m3\r\n").stored());
+  const auto third = bob->list("INBOX").value;
+  EXPECT_EQ(bob->stats().file_stats.load(), stats_after_first + 1);
+  ASSERT_EQ(third.size(), 3u);
+  EXPECT_EQ(third[0].flags, "S");
+  EXPECT_EQ(third[0].internal_date, first[0].internal_date);
+  EXPECT_EQ(third[2].size, 4u);
+}
+
+TEST_F(MaildirCostTest, TakeRecentListsNothingWhileNewIsEmpty) {
+  auto bob = open_bob();
+  ASSERT_TRUE(bob->deliver("INBOX", "hello\r\n").stored());
+  EXPECT_EQ(bob->take_recent("INBOX").value.size(), 1u);
+  const auto scans = bob->stats().folder_scans.load();
+  EXPECT_TRUE(bob->take_recent("INBOX").value.empty());
+  EXPECT_EQ(bob->stats().folder_scans.load(), scans);
+  ASSERT_TRUE(bob->deliver("INBOX", "again\r\n").stored());
+  EXPECT_EQ(bob->take_recent("INBOX").value.size(), 1u);
+}
+
 }  // namespace
 }  // namespace mailflow::sim

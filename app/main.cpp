@@ -1,5 +1,6 @@
 // mailflow: the headless command line (DESIGN.md "Commands").
 //   mailflow serve [--world FILE] [--state-dir DIR] [--port-offset N] [--ready-file FILE]
+//                  [--control-port N | --no-control]
 //                  [--trace FILE | --no-trace] [--time-scale X]
 //   mailflow hosts [--world FILE]
 //   mailflow run SCENARIO.yaml [--state-dir DIR] [--trace FILE] [--junit FILE] [--seed N]
@@ -56,9 +57,15 @@ std::optional<sim::World> load_world(const std::string& path, std::optional<int>
   return world;
 }
 
+// The control API's switches of `mailflow serve`.
+struct ControlArgs {
+  bool off = false;
+  std::optional<int> port;  // unset: 8025 + the port offset
+};
+
 int serve(const std::string& world_path, std::optional<int> port_offset, const std::string& state_dir,
           const std::string& ready_file, const std::string& trace_file, bool no_trace,
-          std::optional<double> time_scale) {
+          std::optional<double> time_scale, const ControlArgs& control) {
   auto world = load_world(world_path, port_offset);
   if (!world) return kExitBadInput;
 
@@ -68,6 +75,8 @@ int serve(const std::string& world_path, std::optional<int> port_offset, const s
   options.state_dir = state_dir;
   options.trace_file = no_trace ? std::filesystem::path() : std::filesystem::path(trace_file);
   if (time_scale) options.time_scale = *time_scale;
+  options.control_api = !control.off;
+  if (control.port) options.control_port = static_cast<std::uint16_t>(*control.port);
   std::optional<Lab> lab_storage;
   try {
     lab_storage.emplace(std::move(*world), options);
@@ -85,6 +94,9 @@ int serve(const std::string& world_path, std::optional<int> port_offset, const s
   if (auto ca = lab.ca_file(); !ca.empty()) std::cout << fmt::format("TLS clients trust the lab CA: {}\n", std::filesystem::absolute(ca).string());
   if (auto dns = lab.dns_endpoint()) {
     std::cout << fmt::format("Try: dig @{} -p {} beta.test MX\n", dns->address().to_string(), dns->port());
+  }
+  if (auto url = lab.control_url(); !url.empty()) {
+    std::cout << fmt::format("Control API: {}/api (try: curl {}/api/users)\n", url, url);
   }
   std::cout << "Press Ctrl-C to stop.\n" << std::flush;
 
@@ -185,6 +197,11 @@ int main(int argc, char** argv) {
         return {};
       });
 
+  ControlArgs control;
+  serve_cmd->add_option("--control-port", control.port, "the control API's port on 127.0.0.1 (default 8025 + offset; 0: any)")
+      ->check(CLI::Range(0, 65535));
+  serve_cmd->add_flag("--no-control", control.off, "do not start the control API");
+
   auto* hosts_cmd = app.add_subcommand("hosts", "print /etc/hosts lines for every lab host");
   hosts_cmd->add_option("--world", world_path, "world file (YAML)")->check(CLI::ExistingFile);
 
@@ -204,7 +221,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : kExitBadInput;
   }
-  if (*serve_cmd) return serve(world_path, port_offset, state_dir, ready_file, trace_file, no_trace, time_scale);
+  if (*serve_cmd) return serve(world_path, port_offset, state_dir, ready_file, trace_file, no_trace, time_scale, control);
   if (*hosts_cmd) return hosts(world_path);
   if (*run_cmd) return run(scenario_path, run_state_dir, run_trace, junit_file, seed, port_offset);
   return kExitBadInput;

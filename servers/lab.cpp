@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "servers/control/control_server.hpp"
 #include "servers/net/tls.hpp"
 
 namespace mailflow {
@@ -188,6 +189,7 @@ void Lab::start() {
   start_pop3();
   start_imap();
   faults_.on_change([this] { faults_changed(); });
+  start_control();
 }
 
 void Lab::start_dns() {
@@ -220,6 +222,7 @@ void Lab::stop() {
     for (auto& relay : relays_) relay->stop();
     for (auto& server : dns_servers_) server->stop();
   });
+  if (control_) control_->stop();
 }
 
 void Lab::advance_time(std::chrono::nanoseconds by) {
@@ -406,7 +409,7 @@ nlohmann::json Lab::ready_document() const {
   }
   // The control API arrives with the scenario engine; until then the key is null.
   doc["ca_file"] = ca_ ? nlohmann::json(std::filesystem::absolute(ca_->ca_file()).string()) : nlohmann::json();
-  doc["control_url"] = nullptr;
+  doc["control_url"] = control_ ? nlohmann::json(control_url()) : nlohmann::json();
   doc["trace_file"] = trace_ ? nlohmann::json(std::filesystem::absolute(trace_->path()).string()) : nlohmann::json();
   doc["hosts"] = nlohmann::json::array();
   for (const auto& host : served_.hosts) {

@@ -35,6 +35,10 @@
 
 namespace mailflow {
 
+namespace control {
+class ControlServer;
+}
+
 struct LabOptions {
   std::filesystem::path state_dir = "state";
   // Trace file (JSON Lines); relative paths are inside the state directory. Empty: none.
@@ -55,6 +59,11 @@ struct LabOptions {
   // sessions: fsync-bound, not CPU-bound, so more than the cores; concurrent writes share
   // group-commit passes (sim/group_sync.hpp).
   std::size_t durable_write_threads = 16;
+  // The control API (servers/control): off unless asked for, so in-process labs in tests
+  // do not compete for its port. Port 0: any free one.
+  bool control_api = false;
+  std::string control_address = "127.0.0.1";
+  std::optional<std::uint16_t> control_port;  // unset: 8025 + the world's port offset
   smtp::ClientTimeouts relay_timeouts{std::chrono::seconds(5), std::chrono::seconds(30), std::chrono::seconds(30),
                                       std::chrono::seconds(30), std::chrono::seconds(60), std::chrono::seconds(60)};
 };
@@ -103,6 +112,20 @@ class Lab {
   std::string new_journey_id();
   smtp::JourneyRegistry& journeys() { return journeys_; }
 
+  // The control API's base URL ("http://127.0.0.1:18025"), "" when it is off.
+  std::string control_url() const;
+  // What the SMTP hosts' queues hold now, with the host of each. io thread only.
+  std::vector<std::pair<std::string, sim::QueueEntry>> queued() const;
+  // Back to the world's initial state (the control API's reset): every message and every
+  // folder the world does not create is deleted, queued mail not being delivered this
+  // moment is dropped, and every fault is as its scenario declared it. io thread only.
+  struct ResetReport {
+    std::size_t messages_deleted = 0, folders_deleted = 0, queue_entries_dropped = 0, deliveries_in_flight = 0;
+  };
+  ResetReport reset();
+  // Something changed a user's folder from outside the servers: IMAP sessions hear of it.
+  void mailbox_changed(const std::string& address, const std::string& folder) { mail_arrived(address, folder); }
+
   // The ready file's document (DESIGN.md "Commands").
   nlohmann::json ready_document() const;
   // Written atomically (temporary file, then rename) so a reader never sees half of it.
@@ -135,6 +158,9 @@ class Lab {
   std::unique_ptr<LabMailboxes> mailbox_services_;  // for the POP3 and IMAP servers
   std::vector<std::unique_ptr<pop3::Pop3Server>> pop3_servers_;
   std::vector<std::unique_ptr<imap::ImapServer>> imap_servers_;
+  std::unique_ptr<control::ControlServer> control_;
+
+  void start_control();  // lab_control.cpp
 
   void start_dns();
   void start_smtp();

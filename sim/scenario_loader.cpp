@@ -62,6 +62,12 @@ class ScenarioReader : public yaml::Reader {
   }
   Scenario take() { return std::move(scenario_); }
 
+  // One fault on its own (the control API's POST /api/faults).
+  std::vector<LoadError> read_one_fault(const YAML::Node& root) {
+    read_fault(Value{root, where_of(root)});
+    return take_errors();
+  }
+
  private:
   void read_top(const Value& root) {
     if (root.node.IsNull()) {
@@ -445,6 +451,24 @@ ScenarioLoadResult load_scenario_string(std::string_view yaml, std::string file_
   } catch (const std::exception& e) {
     return failed({LoadError{file_name, 0, 0, std::string("cannot load the scenario: ") + e.what()}});
   }
+}
+
+FaultLoadResult load_fault_string(std::string_view yaml, std::string file_name) {
+  FaultLoadResult result;
+  yaml::Document doc = yaml::load_document(yaml, file_name, "a fault");
+  if (!doc.root) {
+    result.errors = std::move(doc.errors);
+    return result;
+  }
+  try {
+    ScenarioReader reader(file_name);
+    result.errors = reader.read_one_fault(*doc.root);
+    Scenario read = reader.take();
+    if (result.errors.empty() && read.faults.size() == 1) result.fault = std::move(read.faults.front());
+  } catch (const std::exception& e) {
+    result.errors.push_back(LoadError{file_name, 0, 0, std::string("cannot load the fault: ") + e.what()});
+  }
+  return result;
 }
 
 ScenarioLoadResult load_scenario_file(const std::string& path) {

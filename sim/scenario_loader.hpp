@@ -22,6 +22,14 @@ struct ScenarioLoadResult {
 };
 
 ScenarioLoadResult load_scenario_file(const std::string& path);
+
+// One fault as a scenario's faults: list writes it (JSON is YAML too, so the control API
+// reads its request bodies with this), with the same checks and messages.
+struct FaultLoadResult {
+  std::optional<FaultSpec> fault;  // set only when errors is empty
+  std::vector<LoadError> errors;
+};
+FaultLoadResult load_fault_string(std::string_view yaml, std::string file_name = "<string>");
 // `file_name` names the scenario in errors; a `world:` path is relative to its directory.
 ScenarioLoadResult load_scenario_string(std::string_view yaml, std::string file_name = "<string>");
 

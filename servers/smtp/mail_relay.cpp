@@ -326,4 +326,26 @@ void MailRelay::bounce(const sim::QueueEntry& entry, const std::string& message)
                       failed.front().diagnostic));
 }
 
+std::vector<sim::QueueEntry> MailRelay::queued() const {
+  std::vector<sim::QueueEntry> out;
+  out.reserve(entries_.size());
+  for (const auto& [id, entry] : entries_) out.push_back(entry);
+  return out;
+}
+
+std::size_t MailRelay::discard_waiting() {
+  std::size_t dropped = 0;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (in_flight_.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    queue_.remove(it->first);
+    publish(sim::EventKind::State, it->second.journey, fmt::format("queue entry {} dropped by a lab reset", it->first));
+    it = entries_.erase(it);
+    ++dropped;
+  }
+  return dropped;
+}
+
 }  // namespace mailflow::smtp

@@ -57,6 +57,12 @@ class MailRelay {
                                            std::string_view message, std::string journey, std::string received_from);
 
   std::size_t in_flight() const { return in_flight_.size(); }
+  const std::string& host_name() const { return config_.host_name; }
+  // What the queue holds now, by id. io thread only (like every member below).
+  std::vector<sim::QueueEntry> queued() const;
+  // Drops every entry not being delivered this moment, from memory and disk (the lab's
+  // reset); a delivery under way ends as it ends. Returns how many were dropped.
+  std::size_t discard_waiting();
 
  private:
   net::awaitable<void> run();

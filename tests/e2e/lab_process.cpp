@@ -149,7 +149,9 @@ LabProcess::LabProcess(std::vector<std::string> extra_args, std::filesystem::pat
 
 bool LabProcess::try_start(const std::vector<std::string>& extra_args) {
   std::vector<std::string> argv = {mailflow_binary().string(), "serve",           "--state-dir", (state_dir_ / "state").string(),
-                                   "--ready-file",             ready_file_.string(), "--port-offset", std::to_string(port_offset_)};
+                                   "--ready-file",             ready_file_.string(), "--port-offset", std::to_string(port_offset_),
+                                   // 8025 + a big offset is past 65535: any free port (the ready file says which)
+                                   "--control-port", "0"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   pid_ = spawn(argv, log_file_);
   auto until = std::chrono::steady_clock::now() + 20s;

@@ -6,12 +6,12 @@
 
 #include <chrono>
 #include <filesystem>
-#include <random>
 #include <thread>
 
 #include "servers/lab.hpp"
 #include "servers/net/tls.hpp"
 #include "servers/smtp/smtp_client.hpp"
+#include "tests/support/in_process_lab.hpp"
 
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
@@ -21,56 +21,10 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-// The default world's lab on a port offset of its own, serving on a thread.
-class InProcessLab {
+// The default world's lab, in this process.
+class InProcessLab : public testing_support::InProcessLab {
  public:
-  InProcessLab() {
-    dir_ = fs::path(testing::TempDir()) /
-           ("submission_client_" + std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    std::mt19937 pick(std::random_device{}());
-    for (int attempt = 0; attempt < 20 && !lab_; ++attempt) {
-      sim::World world = sim::default_world();
-      world.port_offset = static_cast<std::uint16_t>(20000 + pick() % 40000);
-      LabOptions options;
-      options.state_dir = dir_;
-      options.trace_file.clear();
-      auto lab = std::make_unique<Lab>(world, options);
-      try {
-        lab->start();
-        lab_ = std::move(lab);
-      } catch (const LabError&) {
-        // a port of this offset is taken: try another
-      }
-    }
-    if (!lab_) throw std::runtime_error("no free port offset");
-    thread_ = std::thread([this] { lab_->run(); });
-  }
-  ~InProcessLab() {
-    lab_->stop();
-    thread_.join();
-  }
-
-  net::tcp::endpoint endpoint(const std::string& host, sim::Service service) const {
-    const sim::World& w = lab_->served_world();
-    const sim::Host* h = w.find_host(host);
-    return {net::asio::ip::make_address(h->address), w.port_of(*h, service)};
-  }
-  fs::path ca_file() const { return lab_->ca_file(); }
-  std::size_t inbox_count(const std::string& user) const {
-    std::size_t n = 0;
-    auto maildir = dir_ / "mail" / "beta.test" / user;
-    for (const char* sub : {"new", "cur"}) {
-      std::error_code ec;
-      for (auto it = fs::directory_iterator(maildir / sub, ec); it != fs::directory_iterator(); ++it) ++n;
-    }
-    return n;
-  }
-
- private:
-  fs::path dir_;
-  std::unique_ptr<Lab> lab_;
-  std::thread thread_;
+  InProcessLab() : testing_support::InProcessLab("submission_client") {}
 };
 
 class SubmissionClient : public ::testing::Test {

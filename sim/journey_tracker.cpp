@@ -60,6 +60,13 @@ void JourneyTracker::observe(const Event& e) {
     changed_.notify_all();
     return;
   }
+  // A session reports "accepted" after its own work is done, so at an MX that stores mail
+  // at once the Queued event follows the Delivered one: it must not move the state back.
+  if (*state == JourneyState::Queued && !j.reached.empty() && !(j.reached.size() == 1 && j.has_reached(*state))) {
+    j.reached.insert(*state);
+    changed_.notify_all();
+    return;
+  }
   j.state = *state;
   j.reached.insert(*state);
   j.line = e.line;

@@ -48,7 +48,7 @@ TEST(ScenarioRunner, EveryShippedScenarioPasses) {
     if (e.path().extension() != ".yaml") continue;
     SCOPED_TRACE(e.path().string());
     auto loaded = sim::load_scenario_file(e.path().string());
-    ASSERT_TRUE(loaded.ok());
+    ASSERT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
     RunResult result = run(*loaded.scenario);
     ASSERT_EQ(result.error, "");
     for (const auto& v : result.verdicts) EXPECT_TRUE(v.passed) << v.expectation << ": " << v.detail;

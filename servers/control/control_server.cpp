@@ -9,6 +9,10 @@
 
 #include "sim/event.hpp"
 
+// GCC 12 takes the operator new / operator delete pair of Asio's coroutine frames for a
+// mismatch (-Wmismatched-new-delete); the pair is Asio's own.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 namespace mailflow::control {
 
 namespace beast = boost::beast;

@@ -23,7 +23,6 @@ namespace {
 
 // A response line between literals; RFC 7162 §4 asks clients for at least 8192 octets.
 constexpr std::size_t kMaxLine = 64 * 1024;
-constexpr std::string_view kJourneyHeader = "X-Mailflow-Journey";
 // Literals and lines of one response, so a server cannot keep one response going forever.
 constexpr std::size_t kMaxLiteralsPerResponse = 1000;
 
@@ -108,10 +107,10 @@ std::string quoted_string(std::string_view text) {
   return q + "\"";
 }
 
-class ImapFetch {
+class ImapFetch : public ReaderProgress {
  public:
   ImapFetch(ClientLink& link, const ReaderOptions& options, ReaderResult& result)
-      : link_(link), options_(options), result_(result) {}
+      : ReaderProgress(result), link_(link), options_(options) {}
 
   awaitable<void> run() {
     enter(ReaderStage::Connect);
@@ -155,9 +154,6 @@ class ImapFetch {
     if (bye->word(1) != "OK") co_return refuse(bye->text(), "the server refused LOGOUT");
     conclude(ReaderOutcome::Fetched, {}, {});
   }
-
-  void fail(ReaderOutcome outcome, std::string why) { conclude(outcome, {}, std::move(why)); }
-  bool decided() const { return decided_; }
 
  private:
   // LOGIN with quoted strings (RFC 3501 §6.2.3), or AUTHENTICATE PLAIN (§6.2.2) when asked
@@ -220,7 +216,7 @@ class ImapFetch {
     for (const auto& r : data) {
       const std::string* body = r.body();
       if (r.word(2) != "FETCH" || !body || r.value_after("UID") != uid) continue;
-      DownloadedMessage message{key(uid), *body, smtp::header_value(*body, kJourneyHeader).value_or("")};
+      DownloadedMessage message{key(uid), *body, smtp::header_value(*body, smtp::kJourneyHeader).value_or("")};
       link_.publish(sim::EventKind::Fetched, fmt::format("downloaded UID {} ({} octets)", uid, body->size()),
                     message.journey);
       result_.known.insert(message.uid);
@@ -297,26 +293,8 @@ class ImapFetch {
     }
   }
 
-  void refuse(const std::string& line, std::string_view why) {
-    conclude(ReaderOutcome::Refused, line, fmt::format("{}: {}", why, line));
-  }
-
-  void enter(ReaderStage stage) {
-    if (!decided_) result_.stage = stage;
-  }
-
-  void conclude(ReaderOutcome outcome, std::string reply, std::string error) {
-    if (decided_) return;
-    decided_ = true;
-    result_.outcome = outcome;
-    result_.reply = std::move(reply);
-    result_.error = std::move(error);
-  }
-
   ClientLink& link_;
   const ReaderOptions& options_;
-  ReaderResult& result_;
-  bool decided_ = false;
   std::uint64_t tags_ = 0;
   std::uint64_t uidvalidity_ = 0;
 };

@@ -1,4 +1,5 @@
-// Names and the one-line summary of the simulated readers' results: see mail_reader.hpp.
+// Names, the one-line summary and the progress of the simulated readers' results: see
+// mail_reader.hpp.
 #include "servers/net/mail_reader.hpp"
 
 #include <fmt/format.h>
@@ -36,6 +37,18 @@ std::string describe(const ReaderResult& result) {
   std::string text = fmt::format("{} at {}", reader_outcome_name(result.outcome), reader_stage_name(result.stage));
   if (!result.error.empty()) text += ": " + result.error;
   return text;
+}
+
+void ReaderProgress::conclude(ReaderOutcome outcome, std::string reply, std::string error) {
+  if (decided_) return;
+  decided_ = true;
+  result_.outcome = outcome;
+  result_.reply = std::move(reply);
+  result_.error = std::move(error);
+}
+
+void ReaderProgress::refuse(const std::string& line, std::string_view why) {
+  conclude(ReaderOutcome::Refused, line, fmt::format("{}: {}", why, line));
 }
 
 }  // namespace mailflow::net

@@ -90,4 +90,27 @@ struct ReaderResult {
 // "fetched 2 message(s)" or "refused at login: -ERR [AUTH] Authentication failed".
 std::string describe(const ReaderResult& result);
 
+// A reader's dialogue keeps its result here: the stage it has reached, and how it ended.
+// The first conclusion counts; what happens after it (a polite QUIT or LOGOUT) does not
+// change the verdict.
+class ReaderProgress {
+ public:
+  explicit ReaderProgress(ReaderResult& result) : result_(result) {}
+
+  void enter(ReaderStage stage) {
+    if (!decided_) result_.stage = stage;
+  }
+  void conclude(ReaderOutcome outcome, std::string reply, std::string error);
+  // The server said no to what `why` names; `line` is its answer.
+  void refuse(const std::string& line, std::string_view why);
+  void fail(ReaderOutcome outcome, std::string why) { conclude(outcome, {}, std::move(why)); }
+  bool decided() const { return decided_; }
+
+ protected:
+  ReaderResult& result_;
+
+ private:
+  bool decided_ = false;
+};
+
 }  // namespace mailflow::net

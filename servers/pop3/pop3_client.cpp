@@ -22,7 +22,6 @@ namespace {
 // RFC 2449 §4: a response line is at most 512 octets; message lines (RFC 5322 §2.1.1) at
 // most 1000. Generous, so a sloppy server's long header line still comes through.
 constexpr std::size_t kMaxLine = 64 * 1024;
-constexpr std::string_view kJourneyHeader = "X-Mailflow-Journey";
 
 bool positive(std::string_view line) { return line.starts_with("+OK"); }
 
@@ -33,10 +32,10 @@ std::optional<std::uint64_t> number(std::string_view text) {
   return n;
 }
 
-class Pop3Fetch {
+class Pop3Fetch : public ReaderProgress {
  public:
   Pop3Fetch(ClientLink& link, const ReaderOptions& options, ReaderResult& result)
-      : link_(link), options_(options), result_(result) {}
+      : ReaderProgress(result), link_(link), options_(options) {}
 
   awaitable<void> run() {
     enter(ReaderStage::Connect);
@@ -75,9 +74,6 @@ class Pop3Fetch {
     if (!positive(bye)) co_return refuse(bye, "the server could not finish the session");
     conclude(ReaderOutcome::Fetched, {}, {});
   }
-
-  void fail(ReaderOutcome outcome, std::string why) { conclude(outcome, {}, std::move(why)); }
-  bool decided() const { return decided_; }
 
  private:
   struct DropEntry {
@@ -158,7 +154,7 @@ class Pop3Fetch {
     DownloadedMessage message;
     message.uid = entry.uid;
     message.bytes = std::move(bytes);
-    message.journey = smtp::header_value(message.bytes, kJourneyHeader).value_or("");
+    message.journey = smtp::header_value(message.bytes, smtp::kJourneyHeader).value_or("");
     link_.publish(sim::EventKind::Fetched,
                   fmt::format("downloaded message {} (UIDL {}, {} octets)", n, entry.uid.empty() ? "-" : entry.uid,
                               message.bytes.size()),
@@ -225,26 +221,8 @@ class Pop3Fetch {
     }
   }
 
-  void refuse(const std::string& line, std::string_view why) {
-    conclude(ReaderOutcome::Refused, line, fmt::format("{}: {}", why, line));
-  }
-
-  void enter(ReaderStage stage) {
-    if (!decided_) result_.stage = stage;
-  }
-
-  void conclude(ReaderOutcome outcome, std::string reply, std::string error) {
-    if (decided_) return;
-    decided_ = true;
-    result_.outcome = outcome;
-    result_.reply = std::move(reply);
-    result_.error = std::move(error);
-  }
-
   ClientLink& link_;
   const ReaderOptions& options_;
-  ReaderResult& result_;
-  bool decided_ = false;
 };
 
 }  // namespace

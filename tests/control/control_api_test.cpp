@@ -69,13 +69,14 @@ class ControlApi : public ::testing::Test {
     return json::parse(r.body, nullptr, false);
   }
   // alice's letter to `to` through beta.test's MX, sent by curl as a foreign MTA would.
-  void send_to_mx(const std::string& to, const std::string& subject) {
+  // curl's error output: empty when the MX took the letter.
+  std::string send_to_mx(const std::string& to, const std::string& subject) {
     const fs::path letter = lab_.state_dir() / "letter.eml";
     std::ofstream(letter, std::ios::binary) << "From: alice@alpha.test\r\nTo: " << to << "\r\nSubject: " << subject
                                             << "\r\n\r\nHello.\r\n";
     const auto mx = lab_.endpoint("mx.beta.test", sim::Service::Smtp);
-    run(fmt::format("curl -s --max-time 20 smtp://{}:{} --mail-from alice@alpha.test --mail-rcpt {} -T {} 2>&1",
-                    mx.address().to_string(), mx.port(), to, quoted(letter.string())));
+    return run(fmt::format("curl -sS --max-time 20 smtp://{}:{} --mail-from alice@alpha.test --mail-rcpt {} -T {} 2>&1",
+                           mx.address().to_string(), mx.port(), to, quoted(letter.string())));
   }
 
   testing_support::InProcessLab lab_;
@@ -161,6 +162,16 @@ TEST_F(ControlApi, FaultsAreAddedSwitchedAndRemovedWithClearErrors) {
 
   EXPECT_EQ(curl("DELETE", "/api/faults/full").status, 200);
   EXPECT_EQ(get_json("/api/faults").size(), 0u);
+}
+
+TEST_F(ControlApi, AFaultSwitchedOnFailsTheNextTransactionWithItsCodeAndOffLetsItThrough) {
+  ASSERT_EQ(curl("POST", "/api/faults", R"({"name": "gone", "kind": "unknown_user", "host": "mx.beta.test"})").status, 201);
+  const std::string refused = send_to_mx("bob@beta.test", "Refused");
+  EXPECT_NE(refused.find("550"), std::string::npos) << refused;
+  EXPECT_EQ(lab_.inbox_count("bob"), 0u);
+  ASSERT_EQ(curl("POST", "/api/faults/gone/off").status, 200);
+  EXPECT_EQ(send_to_mx("bob@beta.test", "Accepted"), "");
+  EXPECT_EQ(lab_.inbox_count("bob"), 1u);
 }
 
 TEST_F(ControlApi, ResetEmptiesTheMailboxesAndPutsFaultsBackAsDeclared) {

@@ -1,61 +1,35 @@
-// The default world's lab, in process on a port offset of its own and serving on a thread,
-// for the tests of the lab's simulated POP3 and IMAP readers: where mail.beta.test
+// The in-process lab (tests/support/in_process_lab.hpp) for the tests of the lab's
+// simulated POP3 and IMAP readers: where mail.beta.test
 // listens, the lab CA, bob's mailbox to put letters in and count, and one fetch run to
 // its end on an io_context of the test's own.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <random>
-#include <stdexcept>
 #include <string>
-#include <thread>
 
 #include "servers/lab.hpp"
 #include "servers/net/mail_reader.hpp"
 #include "servers/net/tls.hpp"
+#include "tests/support/in_process_lab.hpp"
 
 namespace mailflow::test {
 
-class ReaderLab {
- public:
-  ReaderLab() {
-    dir_ = std::filesystem::path(testing::TempDir()) /
-           ("reader_" + std::string(testing::UnitTest::GetInstance()->current_test_suite()->name()) + "_" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::mt19937 pick(std::random_device{}());
-    for (int attempt = 0; attempt < 20 && !lab_; ++attempt) {
-      sim::World world = sim::default_world();
-      world.port_offset = static_cast<std::uint16_t>(20000 + pick() % 40000);
-      LabOptions options;
-      options.state_dir = dir_;
-      options.trace_file.clear();
-      auto lab = std::make_unique<Lab>(world, options);
-      try {
-        lab->start();
-        lab_ = std::move(lab);
-      } catch (const LabError&) {
-        // a port of this offset is taken: try another
-      }
-    }
-    if (!lab_) throw std::runtime_error("no free port offset");
-    thread_ = std::thread([this] { lab_->run(); });
-  }
-  ~ReaderLab() {
-    lab_->stop();
-    thread_.join();
-  }
+// Whether the server sent a line containing `text`.
+inline bool saw(const net::ReaderResult& r, std::string_view text) {
+  return std::any_of(r.saw.begin(), r.saw.end(), [&](const std::string& l) { return l.find(text) != std::string::npos; });
+}
 
-  net::tcp::endpoint endpoint(sim::Service service) const {
-    const sim::World& w = lab_->served_world();
-    const sim::Host* h = w.find_host("mail.beta.test");
-    return {net::asio::ip::make_address(h->address), w.port_of(*h, service)};
-  }
+class ReaderLab : public testing_support::InProcessLab {
+ public:
+  ReaderLab() : InProcessLab("reader_" + std::string(testing::UnitTest::GetInstance()->current_test_suite()->name())) {}
+
+  net::tcp::endpoint endpoint(sim::Service service) const { return InProcessLab::endpoint("mail.beta.test", service); }
 
   // bob's account as a reader with `tls` (trusting the lab CA, checking mail.beta.test).
   net::ReaderOptions bob(net::ReaderTls tls) const {
@@ -63,14 +37,14 @@ class ReaderLab {
     o.tls = tls;
     if (tls != net::ReaderTls::None) {
       net::TlsClientOptions client;
-      client.ca_file = lab_->ca_file();
+      client.ca_file = ca_file();
       o.tls_context = net::make_client_context(client);
       o.tls_server_name = "mail.beta.test";
     }
     o.login = "bob@beta.test";
     o.password = "bob-secret";
     o.timeouts = {std::chrono::seconds(2), std::chrono::seconds(5), std::chrono::seconds(10)};
-    o.bus = &lab_->bus();
+    o.bus = &lab().bus();
     o.host_name = "bob-device";
     return o;
   }
@@ -103,17 +77,12 @@ class ReaderLab {
     return result.value_or(net::ReaderResult{});
   }
 
-  Lab& lab() { return *lab_; }
-
  private:
   std::shared_ptr<sim::Mailbox> bob_mailbox() {
-    const sim::User* user = lab_->served_world().find_user_by_address("bob@beta.test");
-    return lab_->store().open("bob@beta.test", user->quota);
+    const sim::User* user = lab().served_world().find_user_by_address("bob@beta.test");
+    return lab().store().open("bob@beta.test", user->quota);
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<Lab> lab_;
-  std::thread thread_;
 };
 
 }  // namespace mailflow::test

@@ -20,9 +20,7 @@ using net::ReaderOutcome;
 using net::ReaderStage;
 using net::ReaderTls;
 
-bool saw(const net::ReaderResult& r, std::string_view text) {
-  return std::any_of(r.saw.begin(), r.saw.end(), [&](const std::string& l) { return l.find(text) != std::string::npos; });
-}
+using test::saw;
 
 class Pop3Reader : public ::testing::Test {
  protected:

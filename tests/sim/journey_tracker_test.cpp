@@ -37,6 +37,16 @@ TEST(JourneyTracker, FollowsALetterFromQueueToMailboxHostByHost) {
   EXPECT_FALSE(t.status("j2"));
 }
 
+TEST(JourneyTracker, AnMxsLateAcceptedReportDoesNotUndoTheDelivery) {
+  JourneyTracker t(nullptr);
+  t.observe(event(EventKind::Delivered, "mx.beta.test"));
+  t.observe(event(EventKind::Queued, "mx.beta.test"));  // the session's "accepted", after the store
+  auto s = t.status("j1");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->state, JourneyState::Delivered);
+  EXPECT_TRUE(s->has_reached(JourneyState::Queued));
+}
+
 TEST(JourneyTracker, ABounceKeepsTheRemoteRefusalsCode) {
   JourneyTracker t(nullptr);
   t.observe(event(EventKind::Queued, "smtp.alpha.test"));

@@ -53,7 +53,7 @@ class InProcessLab {
   InProcessLab(const InProcessLab&) = delete;
   InProcessLab& operator=(const InProcessLab&) = delete;
 
-  Lab& lab() { return *lab_; }
+  Lab& lab() const { return *lab_; }
   const std::filesystem::path& state_dir() const { return dir_; }
   net::tcp::endpoint endpoint(const std::string& host, sim::Service service) const {
     const sim::World& w = lab_->served_world();

@@ -178,7 +178,7 @@ EOF
 ours_addr="" ours_port=""
 if ((run_ours)); then
   log "starting ours: $mailflow serve"
-  "$mailflow" serve --state-dir "$tmp/state" --ready-file "$tmp/ready.json" --no-trace \
+  "$mailflow" serve --state-dir "$tmp/state" --ready-file "$tmp/ready.json" --no-trace --no-control \
     >"$tmp/ours.log" 2>&1 &
   pids+=($!)
   ours_pid=$!

@@ -187,7 +187,7 @@ if ((run[ours])); then
   mkdir -p "$tmp/state/mail/beta.test/bob"
   cp -a "$fixture/Maildir/." "$tmp/state/mail/beta.test/bob/"
   log "starting ours (CPU $SERVER_CPU): $mailflow serve"
-  taskset -c "$SERVER_CPU" "$mailflow" serve --state-dir "$tmp/state" --ready-file "$tmp/ready.json" --no-trace \
+  taskset -c "$SERVER_CPU" "$mailflow" serve --state-dir "$tmp/state" --ready-file "$tmp/ready.json" --no-trace --no-control \
     >"$tmp/ours.log" 2>&1 &
   pids+=($!)
   pid_of[ours]=$!

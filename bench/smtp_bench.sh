@@ -284,7 +284,7 @@ kv() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, f, "="); if (f[1] 
 ours_addr="" ours_port="" sub_addr="" sub_port="" ca_file="" bob_maildir="" alice_login="" alice_password=""
 if ((run_ours)); then
   log "starting ours (CPU $SERVER_CPU): $mailflow serve"
-  taskset -c "$SERVER_CPU" "$mailflow" serve --state-dir "$tmp/state" --ready-file "$tmp/ready.json" --no-trace \
+  taskset -c "$SERVER_CPU" "$mailflow" serve --state-dir "$tmp/state" --ready-file "$tmp/ready.json" --no-trace --no-control \
     >"$tmp/ours.log" 2>&1 &
   pids+=($!)
   ours_pid=$!

@@ -60,6 +60,13 @@ void JourneyTracker::observe(const Event& e) {
     changed_.notify_all();
     return;
   }
+  if (*state == JourneyState::Queued && j.state == JourneyState::Delivered) {
+    // The receiving MX stores first and then says it accepted the message (a Queued
+    // event from another thread, which may arrive after Delivered): not a step back.
+    j.reached.insert(*state);
+    changed_.notify_all();
+    return;
+  }
   j.state = *state;
   j.reached.insert(*state);
   j.line = e.line;

@@ -37,6 +37,16 @@ TEST(JourneyTracker, FollowsALetterFromQueueToMailboxHostByHost) {
   EXPECT_FALSE(t.status("j2"));
 }
 
+TEST(JourneyTracker, TheMxsAcceptanceAfterItsDeliveryDoesNotMoveTheLetterBackToQueued) {
+  JourneyTracker t(nullptr);
+  t.observe(event(EventKind::Queued, "smtp.alpha.test"));
+  t.observe(event(EventKind::Delivered, "mx.beta.test"));
+  t.observe(event(EventKind::Queued, "mx.beta.test"));
+  auto s = t.status("j1");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->state, JourneyState::Delivered);
+}
+
 TEST(JourneyTracker, ABounceKeepsTheRemoteRefusalsCode) {
   JourneyTracker t(nullptr);
   t.observe(event(EventKind::Queued, "smtp.alpha.test"));

@@ -195,6 +195,10 @@ void Lab::start() {
 void Lab::start_dns() {
   if (auto problem = options_.dns_limits.verify(); !problem.empty()) throw LabError(fmt::format("{}: {}", kDnsSource, problem));
   auto authority = std::make_shared<const dns::Authority>(world_);
+  {
+    std::lock_guard lock(authority_mutex_);
+    authority_ = authority;
+  }
   for (const auto& host : served_.hosts) {
     if (!host.serves(sim::Service::Dns)) continue;
     std::uint16_t port = served_.port_of(host, sim::Service::Dns);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -104,6 +105,14 @@ class Lab {
   // DNS, POP3 and IMAP servers ask them at their decision points (servers/smtp/smtp_faults.hpp,
   // servers/dns/dns_faults.hpp, the connect point in servers/net/tcp_listener.hpp).
   sim::FaultSet& faults() { return faults_; }
+  // Makes `records` (one name and type, at least one record) the only records of that name
+  // and type on every DNS server at once, as a zone edit on a real primary would (a
+  // scenario's dns step). The relays' caches keep what they were told until its TTL runs
+  // out in lab time, as real resolvers do. Publishes a state event naming the change.
+  // Thread-safe. Returns "" or what is wrong with the records.
+  std::string replace_records(const std::vector<sim::DnsRecordSpec>& records);
+  // The authority the DNS servers answer from now.
+  std::shared_ptr<const dns::Authority> authority() const;
   // Lab time since start(), as the faults' trigger windows count it.
   std::chrono::milliseconds lab_time() const;
   sim::MaildirStore& store() { return *store_; }
@@ -118,7 +127,8 @@ class Lab {
   std::vector<std::pair<std::string, sim::QueueEntry>> queued() const;
   // Back to the world's initial state (the control API's reset): every message and every
   // folder the world does not create is deleted, queued mail not being delivered this
-  // moment is dropped, and every fault is as its scenario declared it. io thread only.
+  // moment is dropped, every fault is as its scenario declared it, DNS serves the world's
+  // records again and the relays forget what they cached. io thread only.
   struct ResetReport {
     std::size_t messages_deleted = 0, folders_deleted = 0, queue_entries_dropped = 0, deliveries_in_flight = 0;
   };
@@ -141,6 +151,8 @@ class Lab {
   std::unique_ptr<sim::MaildirStore> store_;
   std::vector<std::shared_ptr<sim::Mailbox>> mailboxes_;
   std::vector<std::unique_ptr<dns::DnsServer>> dns_servers_;
+  mutable std::mutex authority_mutex_;
+  std::shared_ptr<const dns::Authority> authority_;  // guarded by authority_mutex_
   std::unique_ptr<sim::ScaledClock> clock_;
   sim::FaultSet faults_;
   std::chrono::system_clock::time_point started_{};  // lab time at start()

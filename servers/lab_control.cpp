@@ -54,6 +54,16 @@ Lab::ResetReport Lab::reset() {
     report.queue_entries_dropped += relay->discard_waiting();
   }
   faults_.reset();
+  // DNS as the world declares it, and relays that have forgotten every answer.
+  {
+    auto fresh = std::make_shared<const dns::Authority>(world_);
+    std::lock_guard lock(authority_mutex_);
+    if (authority_) {
+      authority_ = fresh;
+      for (auto& server : dns_servers_) server->set_authority(fresh);
+    }
+  }
+  for (const auto& relay : relays_) relay->clear_dns_cache();
   for (const auto& user : world_.users) {
     auto mailbox = store_->open(user.address, user.quota);
     auto folders = mailbox->list_folders();

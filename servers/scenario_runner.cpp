@@ -3,11 +3,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <ostream>
 #include <thread>
 
+#include "servers/client_settings.hpp"
 #include "servers/imap/imap_client.hpp"
 #include "servers/lab.hpp"
 #include "servers/net/tls.hpp"
@@ -34,6 +36,7 @@ std::string describe(const sim::JourneyExpectation& e) {
   std::string text = fmt::format("letter '{}' {}", e.letter, sim::journey_state_name(e.state));
   if (e.code) text += fmt::format(" with {}", *e.code);
   if (!e.status.empty()) text += (e.code ? " " : " with ") + e.status;
+  if (!e.via.empty()) text += " via " + e.via;
   return text;
 }
 
@@ -52,9 +55,7 @@ class Player {
                             [&](const sim::FaultStep& s) { fault(s); },
                             [&](const sim::AdvanceStep& s) { lab_.advance_time(s.by); },
                             [&](const sim::FetchStep& s) { fetch(s); },
-                            [&](const sim::DnsStep& s) {
-                              fail_step("dns " + s.record.name, "this version of the runner cannot change DNS records yet");
-                            }},
+                            [&](const sim::DnsStep& s) { dns(s); }},
                  step);
     }
     lab_.bus().flush();
@@ -69,31 +70,30 @@ class Player {
   void send(const sim::SendStep& s) {
     const sim::Actor* actor = scenario_.find_actor(s.actor);
     if (!actor) return;
-    const sim::Host* host = world_.find_host(sim::canonical_name(actor->server));
-    if (!host) {
-      // The lab's DNS has no such name: what a client with a typo in its settings meets.
-      transcripts_[actor->name].push_back(fmt::format("{}: NXDOMAIN, the server name does not resolve", actor->server));
-      fail_step("send from " + actor->name, fmt::format("the server name {} does not resolve (NXDOMAIN)", actor->server));
+    auto& transcript = transcripts_[actor->name];
+    const std::string first_recipient = s.to.empty() ? std::string() : s.to.front();
+    const ClientSettings dial =
+        client_settings(lab_, *actor, sim::Service::Submission, sim::Service::Smtps, actor->user, first_recipient);
+    const ResolvedServer resolved = resolve_server(lab_, actor->name, dial.server);
+    if (!resolved.address) {
+      // What a client with a typo in its settings meets; not a failed step, as a refused
+      // login is not: expectations say what should have happened.
+      transcript.push_back(resolved.problem);
       return;
     }
-    const sim::Service service = actor->tls == sim::TlsMode::Implicit ? sim::Service::Smtps : sim::Service::Submission;
-    const std::uint16_t port = actor->port ? *actor->port
-                               : host->serves(service)
-                                   ? world_.port_of(*host, service)
-                                   : static_cast<std::uint16_t>(sim::standard_port(service) + world_.port_offset);
 
     smtp::ClientOptions options;
     options.helo_name = actor->name;
-    if (actor->tls != sim::TlsMode::None) {
+    if (dial.tls != sim::TlsMode::None) {
       net::TlsClientOptions tls;
       tls.ca_file = lab_.ca_file();
       options.tls = net::make_client_context(tls);
       options.verify_certificate = true;
       options.require_tls = true;  // a mail app set to STARTTLS or SSL/TLS insists on it
-      options.tls_server_name = host->name;
+      options.tls_server_name = sim::canonical_name(dial.server);
     }
-    options.implicit_tls = actor->tls == sim::TlsMode::Implicit;
-    options.auth = smtp::ClientCredentials{actor->login, actor->password};
+    options.implicit_tls = dial.tls == sim::TlsMode::Implicit;
+    options.auth = smtp::ClientCredentials{dial.login, dial.password};
     options.timeouts = {5s, 10s, 10s, 10s, 10s, 20s};
     options.bus = &lab_.bus();
     options.host_name = actor->name;
@@ -105,13 +105,12 @@ class Player {
                                       "Content-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n",
                                       actor->user, fmt::join(s.to, ", "), s.subject, s.body);
     smtp::ClientEnvelope envelope{actor->user, s.to, std::move(message)};
-    net::tcp::endpoint server(net::asio::ip::make_address(host->address), port);
+    net::tcp::endpoint server(*resolved.address, dial.port);
     net::asio::io_context io;
     std::optional<smtp::DeliveryAttempt> attempt;
     auto run = [&]() -> net::awaitable<void> { attempt = co_await smtp::deliver(server, envelope, options); };
     net::asio::co_spawn(io, run(), net::asio::detached);
     io.run_for(60s);
-    auto& transcript = transcripts_[actor->name];
     if (!attempt) {
       transcript.push_back("the submission did not finish within 60 s");
       return;
@@ -130,41 +129,34 @@ class Player {
     const sim::Actor* actor = scenario_.find_actor(s.actor);
     if (!actor) return;
     auto& transcript = transcripts_[actor->name];
-    const sim::Host* host = world_.find_host(sim::canonical_name(actor->server));
-    if (!host) {
-      // As for a sender: a name the lab's DNS does not know means the step cannot be played.
-      transcript.push_back(fmt::format("{}: NXDOMAIN, the server name does not resolve", actor->server));
-      fail_step("fetch by " + actor->name, fmt::format("the server name {} does not resolve (NXDOMAIN)", actor->server));
+    const bool pop3 = actor->kind == sim::ActorKind::Pop3Reader;
+    const ClientSettings dial = pop3 ? client_settings(lab_, *actor, sim::Service::Pop3, sim::Service::Pop3s, "", actor->user)
+                                     : client_settings(lab_, *actor, sim::Service::Imap, sim::Service::Imaps, "", actor->user);
+    const ResolvedServer resolved = resolve_server(lab_, actor->name, dial.server);
+    if (!resolved.address) {
+      transcript.push_back(resolved.problem);  // as for a sender: what the reader saw
       return;
     }
-    const bool pop3 = actor->kind == sim::ActorKind::Pop3Reader;
-    const bool implicit = actor->tls == sim::TlsMode::Implicit;
-    const sim::Service service = pop3 ? (implicit ? sim::Service::Pop3s : sim::Service::Pop3)
-                                      : (implicit ? sim::Service::Imaps : sim::Service::Imap);
-    const std::uint16_t port = actor->port ? *actor->port
-                               : host->serves(service)
-                                   ? world_.port_of(*host, service)
-                                   : static_cast<std::uint16_t>(sim::standard_port(service) + world_.port_offset);
 
     net::ReaderOptions options;
-    options.tls = implicit ? net::ReaderTls::Implicit
-                  : actor->tls == sim::TlsMode::Starttls ? net::ReaderTls::Starttls
-                                                          : net::ReaderTls::None;
-    if (actor->tls != sim::TlsMode::None) {
+    options.tls = dial.tls == sim::TlsMode::Implicit   ? net::ReaderTls::Implicit
+                  : dial.tls == sim::TlsMode::Starttls ? net::ReaderTls::Starttls
+                                                       : net::ReaderTls::None;
+    if (dial.tls != sim::TlsMode::None) {
       net::TlsClientOptions tls;
       tls.ca_file = lab_.ca_file();
       options.tls_context = net::make_client_context(tls);
-      options.tls_server_name = host->name;
+      options.tls_server_name = sim::canonical_name(dial.server);
     }
-    options.login = actor->login;
-    options.password = actor->password;
+    options.login = dial.login;
+    options.password = dial.password;
     options.leave_on_server = actor->leave_on_server;
     options.known = known_[actor->name];
     options.timeouts = {5s, 10s, 30s};
     options.bus = &lab_.bus();
     options.host_name = actor->name;
 
-    net::tcp::endpoint server(net::asio::ip::make_address(host->address), port);
+    net::tcp::endpoint server(*resolved.address, dial.port);
     net::asio::io_context io;
     std::optional<net::ReaderResult> result;
     auto run = [&]() -> net::awaitable<void> {
@@ -197,6 +189,13 @@ class Player {
                           status ? std::string(sim::journey_state_name(status->state)) : "not known to the lab"));
   }
 
+  // A zone edit on the lab's DNS; caches that hold the old answer keep it for its TTL.
+  void dns(const sim::DnsStep& s) {
+    if (auto problem = lab_.replace_records({s.record}); !problem.empty()) {
+      fail_step(fmt::format("dns {} {} {}", s.record.name, s.record.type, s.record.value), problem);
+    }
+  }
+
   void fault(const sim::FaultStep& s) {
     if (!lab_.faults().set_enabled(s.fault, s.enabled)) fail_step("fault " + s.fault, "no such fault in the lab");
   }
@@ -209,11 +208,13 @@ class Player {
       v.detail = "the lab never saw this letter";
       return v;
     }
+    const bool via = e.via.empty() || std::find(status->hosts.begin(), status->hosts.end(), e.via) != status->hosts.end();
     v.passed = status->has_reached(e.state) && (!e.code || *e.code == status->code) &&
-               (e.status.empty() || e.status == status->status);
+               (e.status.empty() || e.status == status->status) && via;
     if (!v.passed) {
       v.detail = fmt::format("it is {}", sim::journey_state_name(status->state));
       if (status->code) v.detail += fmt::format(" ({} {})", status->code, status->status);
+      if (!via) v.detail += fmt::format(", via {}", fmt::join(status->hosts, ", "));
     }
     return v;
   }

@@ -4,9 +4,10 @@
 // the journeys on the event bus, the Maildirs on disk, what each client was answered.
 //
 // Steps run one after the other on the caller's thread while the lab serves on its own.
-// This version plays send, fetch (pop3::fetch_mail, imap::fetch_mail: each reader keeps
-// what it downloaded before, as a device does), wait, fault and advance steps; dns steps
-// are refused with a verdict that says so (the live DNS change comes next).
+// It plays send, fetch (pop3::fetch_mail, imap::fetch_mail: each reader keeps what it
+// downloaded before, as a device does), wait, fault, dns (Lab::replace_records) and advance
+// steps. The clients dial with their account settings as client_settings.hpp bends them
+// (the client-settings faults) and resolve the server's name through the lab's DNS.
 #pragma once
 
 #include <cstdint>

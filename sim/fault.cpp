@@ -97,7 +97,9 @@ std::string FaultSpec::verify() const {
   switch (kind) {
     case FaultKind::WrongPort: needs(params.port.has_value(), "params.port"); break;
     case FaultKind::ServerNameTypo: needs(!params.value.empty(), "params.value (the mistyped name)"); break;
-    case FaultKind::RecordChanged: needs(!params.value.empty(), "params.value (the new address)"); break;
+    case FaultKind::RecordChanged:
+      needs(params.value.find(' ') != std::string::npos, "params.value (the new record as \"TYPE DATA\": \"MX 10 mx2.beta.test\")");
+      break;
     case FaultKind::SlowReplies:
     case FaultKind::Latency:
     case FaultKind::SlowClose: needs(params.delay.has_value(), "params.delay"); break;

@@ -85,6 +85,7 @@ struct JourneyExpectation {
   JourneyState state = JourneyState::Delivered;
   std::optional<int> code;  // the reply that decided it (550)
   std::string status;       // its enhanced status code ("5.1.1")
+  std::string via;          // a host the journey passed ("mx.beta.test"; "" any): which MX got it
   friend bool operator==(const JourneyExpectation&, const JourneyExpectation&) = default;
 };
 struct ClientExpectation {  // a client saw a reply containing this text ("535 5.7.8")

@@ -342,7 +342,7 @@ class ScenarioReader : public yaml::Reader {
       return;
     }
     if (journey) {
-      const auto f = fields(item, "journey expectation", {"letter", "state", "code", "status"});
+      const auto f = fields(item, "journey expectation", {"letter", "state", "code", "status", "via"});
       if (!f) return;
       JourneyExpectation e;
       e.letter = reference(*f, item, "expectation", "letter", letters_used_).value_or("");
@@ -351,6 +351,7 @@ class ScenarioReader : public yaml::Reader {
         if (auto n = number_of(*x, "reply code", 200, 599)) e.code = static_cast<int>(*n);
       }
       if (const Value* x = optional(*f, "status")) e.status = string_of(*x, "enhanced status code").value_or("");
+      if (const Value* x = optional(*f, "via")) e.via = canonical_name(string_of(*x, "via host").value_or(""));
       scenario_.expectations.emplace_back(std::move(e));
     } else if (client && item.node["downloaded"].IsDefined()) {
       const auto f = fields(item, "download expectation", {"actor", "downloaded"});

@@ -54,6 +54,31 @@ DnsFaultEffect add_dead_mx(const Question& question, Message& response) {
   return DnsFaultEffect::Changed;
 }
 
+// params.value is "TYPE DATA" ("MX 10 mx2.beta.test", "A 127.10.2.9"): questions of TYPE
+// get DATA instead of what the zone holds, with the TTL of the records it replaces (else
+// the zone's SOA TTL), so caches keep it as long as they kept the old one.
+DnsFaultEffect change_record(const sim::FaultHit& hit, const Authority& authority, const Question& question,
+                             Message& response) {
+  const std::string& value = hit.params.value;
+  const auto space = value.find(' ');
+  if (space == std::string::npos) return DnsFaultEffect::None;
+  auto type = rr_type_from_name(value.substr(0, space));
+  if (!type || *type != question.type) return DnsFaultEffect::None;
+  auto data = rdata_from_presentation(*type, std::string_view(value).substr(space + 1));
+  if (!data) return DnsFaultEffect::None;
+  const Zone* zone = authority.find_zone(question.name);
+  std::uint32_t ttl = zone ? zone->soa.ttl : 300;
+  for (const auto& rr : response.answers) {
+    if (rr.type == *type) ttl = rr.ttl;
+  }
+  response.header.rcode = Rcode::NoError;
+  response.answers.clear();
+  response.authority.clear();
+  response.additional.clear();  // the old glue may name the old host; resolvers ask for A
+  response.answers.push_back(ResourceRecord{question.name, *type, kClassIn, ttl, *data});
+  return DnsFaultEffect::Changed;
+}
+
 }  // namespace
 
 DnsFaultEffect apply_dns_fault(const sim::FaultHit& hit, const Authority& authority, const Question& question,
@@ -76,8 +101,10 @@ DnsFaultEffect apply_dns_fault(const sim::FaultHit& hit, const Authority& author
       return DnsFaultEffect::Changed;
     case FaultKind::MxDeadHost:
       return add_dead_mx(question, response);
+    case FaultKind::RecordChanged:
+      return change_record(hit, authority, question, response);
     default:
-      return DnsFaultEffect::None;  // record_changed: not yet
+      return DnsFaultEffect::None;
   }
 }
 

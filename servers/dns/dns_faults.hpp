@@ -9,7 +9,10 @@
 //   mx_dead_host              MX answers gain a first record, preference below the others,
 //                             naming a host whose address (glue) has no listener, so a
 //                             relay's first connection is refused and it tries the next MX
-// record_changed is not here yet. Pure: no I/O, no clock.
+//   record_changed            questions of the type in params.value ("MX 10 mx2.beta.test")
+//                             get that record instead, with the TTL of the one it replaces;
+//                             resolvers that cached the old answer keep it until the TTL ends
+// Pure: no I/O, no clock.
 #pragma once
 
 #include "servers/dns/dns_zone.hpp"

@@ -133,6 +133,7 @@ Resolver::Resolver(asio::any_io_executor ex, ResolverOptions options, sim::Event
   options_.udp_payload = std::clamp<std::size_t>(options_.udp_payload, 512, 65535);
   std::random_device seed;
   random_.seed(seed());
+  if (options_.cache_clock) cache_ = std::make_unique<DnsCache>(*options_.cache_clock);
 }
 
 Message Resolver::make_query(const DnsName& name, std::uint16_t type, bool with_edns) {
@@ -259,6 +260,28 @@ awaitable<Resolver::Attempt> Resolver::exchange_tcp(const std::vector<std::uint8
 }
 
 awaitable<LookupResult> Resolver::query(DnsName name, std::uint16_t type) {
+  if (cache_) {
+    if (auto hit = cache_->find(name, type)) {
+      // Said on the bus, so a trace shows why the server was not asked (a migration's
+      // old MX still receiving).
+      Message asked = make_query(name, type, false);
+      publish(sim::EventKind::DnsAnswer, next_session_id(),
+              describe_answer(hit->response) + " (from the cache of " + describe_question(asked) + ", " +
+                  std::to_string(hit->remaining.count()) + " s left)",
+              static_cast<int>(hit->response.header.rcode));
+      LookupResult cached;
+      cached.status = hit->status;
+      cached.response = std::move(hit->response);
+      cached.error = cached.status == LookupStatus::Ok ? std::string() : std::string(lookup_status_name(cached.status));
+      co_return cached;
+    }
+  }
+  LookupResult result = co_await query_server(name, type);
+  if (cache_) cache_->store(name, type, result.status, result.response);
+  co_return result;
+}
+
+awaitable<LookupResult> Resolver::query_server(DnsName name, std::uint16_t type) {
   Message q = make_query(name, type, true);
   std::vector<std::uint8_t> wire = encode(q).wire;
   const std::uint64_t session = next_session_id();

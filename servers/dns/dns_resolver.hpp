@@ -9,12 +9,15 @@
 // response size (the EDNS payload size we offer over UDP, the 2-octet length over TCP).
 //
 // resolve_mail_route() implements RFC 5321 §5.1 (MX by preference, implicit MX from the
-// address records) and RFC 7505 (null MX). Left out: recursion, caching, CNAME chasing
-// beyond what the authoritative server puts in the answer, DNSSEC, 0x20 case randomisation.
+// address records) and RFC 7505 (null MX). With a cache clock, answers are cached for their
+// TTL in lab time (dns_cache.hpp), as a mailer's resolver does. Left out: recursion, CNAME
+// chasing beyond what the authoritative server puts in the answer, DNSSEC, 0x20 case
+// randomisation.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <string>
@@ -22,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "servers/dns/dns_cache.hpp"
 #include "servers/dns/dns_message.hpp"
 #include "servers/net/asio.hpp"
 #include "sim/event_bus.hpp"
@@ -39,6 +43,9 @@ struct ResolverOptions {
   // EDNS payload size offered (RFC 6891 §6.2.5; DNS flag day 2020: 1232) and the largest
   // datagram accepted; clamped to [512, 65535].
   std::size_t udp_payload = 1232;
+  // Set: query() keeps answers for their TTL in this clock's (lab) time and answers from
+  // the cache while they last (dns_cache.hpp). Unset: every query goes to the server.
+  const sim::Clock* cache_clock = nullptr;
 };
 
 inline constexpr int kMaxResolverAttempts = 10;
@@ -95,6 +102,7 @@ class Resolver {
            std::string host_name = {});
 
   // UDP first; retried on time-out or an undecodable answer; over TCP when TC is set.
+  // With a cache clock, a cached answer is returned without asking (an event says so).
   net::awaitable<LookupResult> query(DnsName name, std::uint16_t type);
   // TCP only (RFC 7766), retried on time-out or a failed connection.
   net::awaitable<LookupResult> query_tcp(DnsName name, std::uint16_t type);
@@ -107,9 +115,13 @@ class Resolver {
   net::awaitable<MailRoute> resolve_mail_route(DnsName domain);
 
   const ResolverOptions& options() const { return options_; }
+  // The cache, nullptr without a cache clock.
+  DnsCache* cache() { return cache_.get(); }
 
  private:
   struct Attempt;  // what one UDP or TCP exchange produced
+  // query() without the cache: always asks the server.
+  net::awaitable<LookupResult> query_server(DnsName name, std::uint16_t type);
   net::awaitable<Attempt> exchange_udp(const std::vector<std::uint8_t>& wire, const Message& query, int attempt,
                                        std::uint64_t session);
   net::awaitable<Attempt> exchange_tcp(const std::vector<std::uint8_t>& wire, const Message& query, int attempt,
@@ -125,6 +137,7 @@ class Resolver {
   std::string host_name_;
   std::mutex random_mutex_;
   std::mt19937 random_;  // query ids; seeded from std::random_device
+  std::unique_ptr<DnsCache> cache_;
 };
 
 }  // namespace mailflow::dns

@@ -71,6 +71,7 @@ class DnsServer {
   net::udp::endpoint udp_endpoint() const { return udp_.local_endpoint(); }
   net::tcp::endpoint tcp_endpoint() const { return acceptor_.local_endpoint(); }
   const DnsStats& stats() const { return stats_; }
+  const std::string& host_name() const { return host_name_; }
   std::size_t open_tcp_connections() const { return tcp_sessions_.size(); }
 
   // One query in, the response bytes out (nullopt: send nothing). Public for tests.

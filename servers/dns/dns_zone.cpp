@@ -81,16 +81,47 @@ Authority::Authority(const sim::World& world, SoaTimers timers) {
       add_record(make_record(*reverse, RrType::PTR, ttl, NameData{name}));
     }
   }
+  // Declared records override the derived ones of their name and type (a world that moves
+  // a host's A record means it), and add to each other.
+  std::map<std::pair<std::string, std::uint16_t>, std::vector<ResourceRecord>> declared;
+  std::vector<std::pair<std::string, std::uint16_t>> order;
   for (const auto& domain : world.domains) {
     for (const auto& spec : domain.records) {
       auto type = rr_type_from_name(spec.type);
       auto name = DnsName::parse(spec.name);
       if (!type || !name) continue;  // the world loader has already reported it
       if (auto rdata = rdata_from_presentation(*type, spec.value)) {
-        add_record(ResourceRecord{*name, *type, kClassIn, spec.ttl, *rdata});
+        auto key = std::pair{name->key(), *type};
+        if (!declared.count(key)) order.push_back(key);
+        declared[key].push_back(ResourceRecord{*name, *type, kClassIn, spec.ttl, *rdata});
       }
     }
   }
+  for (const auto& key : order) {
+    auto& records = declared[key];
+    DnsName name = records.front().name;
+    replace_records(name, key.second, std::move(records));
+  }
+}
+
+bool Authority::replace_records(const DnsName& name, std::uint16_t type, std::vector<ResourceRecord> records) {
+  auto* zone = const_cast<Zone*>(find_zone(name));
+  if (!zone) return false;
+  auto found = zone->names.find(name.key());
+  if (found != zone->names.end()) {
+    std::erase_if(found->second, [type](const ResourceRecord& rr) { return rr.type == type; });
+    // The SOA is also kept in Zone::soa, which negative answers use: keep the two alike.
+    if (type == static_cast<std::uint16_t>(RrType::SOA) && !records.empty()) zone->soa = records.front();
+  }
+  for (auto& rr : records) add_record(std::move(rr));
+  if (records.empty() && found != zone->names.end() && found->second.empty() && !(name == zone->origin)) {
+    // An empty node is still an empty non-terminal when names lie below it (RFC 8020).
+    const std::string suffix = "." + name.key();
+    bool below = false;
+    for (const auto& [key, rrs] : zone->names) below = below || (key.size() > suffix.size() && key.ends_with(suffix));
+    if (!below) zone->names.erase(found);
+  }
+  return true;
 }
 
 const Zone* Authority::find_zone(const DnsName& name) const {

@@ -3,7 +3,8 @@
 // response message. No I/O; the server in dns_server.hpp only moves bytes.
 //
 // Zones: one per world domain (SOA, NS = every DNS host, MX from the world, A for every host
-// in the domain, the extra records the world declares), plus 127.in-addr.arpa with a PTR
+// in the domain; the extra records the world declares replace the derived ones of the same
+// name and type, so a world can point mx.beta.test elsewhere), plus 127.in-addr.arpa with a PTR
 // for every host address so that a receiving server can look its client up.
 #pragma once
 
@@ -61,6 +62,9 @@ class Authority {
 
   // Adds a record (creating empty non-terminals above it); false when no zone holds it.
   bool add_record(ResourceRecord rr);
+  // Makes `records` (each named `name`, of `type`) the only records of that name and type,
+  // as a zone edit does; empty removes them. False when no zone holds the name.
+  bool replace_records(const DnsName& name, std::uint16_t type, std::vector<ResourceRecord> records);
 
  private:
   void resolve(const Zone& zone, const Question& q, Message& response) const;

@@ -30,6 +30,9 @@ MailRelay::MailRelay(asio::io_context& io, MailRelayConfig config, sim::MailQueu
                      sim::EventBus* bus)
     : io_(io), config_(std::move(config)), queue_(queue), clock_(clock), bus_(bus), wake_timer_(io) {
   config_.resolver.server = config_.dns;
+  // A real mailer's resolver caches for the TTL; in lab time, so that after a DNS change
+  // the old answer (the old MX) lasts until an advance step or the clock moves past it.
+  if (config_.cache_dns) config_.resolver.cache_clock = &clock_;
   resolver_ = std::make_unique<dns::Resolver>(io_.get_executor(), config_.resolver, bus_, config_.host_name);
 }
 

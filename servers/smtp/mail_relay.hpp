@@ -30,6 +30,7 @@ struct MailRelayConfig {
   std::optional<net::asio::ip::address> address;  // connections leave from this address
   net::udp::endpoint dns;  // the lab's DNS server
   dns::ResolverOptions resolver;  // server is set from `dns`
+  bool cache_dns = true;  // answers kept for their TTL in the relay's (lab) clock
   std::shared_ptr<net::asio::ssl::context> tls;  // client context trusting the lab CA
   ClientTimeouts timeouts;
   sim::RetryPolicy retry;
@@ -63,6 +64,10 @@ class MailRelay {
   // Drops every entry not being delivered this moment, from memory and disk (the lab's
   // reset); a delivery under way ends as it ends. Returns how many were dropped.
   std::size_t discard_waiting();
+  // Forgets every cached DNS answer (the lab's reset). io thread only.
+  void clear_dns_cache() {
+    if (auto* cache = resolver_->cache()) cache->clear();
+  }
 
  private:
   net::awaitable<void> run();

@@ -117,5 +117,17 @@ TEST_F(DnsFaults, AFirstNTriggerFailsThatManyQueries) {
   EXPECT_EQ(ask("beta.test", RrType::MX).status, LookupStatus::Ok);
 }
 
+TEST_F(DnsFaults, RecordChangedAnswersTheNewRecordWithTheTtlOfTheOldOne) {
+  lab_.add("moved", FaultKind::RecordChanged, "", {}, {.value = "MX 10 mx2.beta.test"}, "beta.test");
+  LookupResult mx = ask("beta.test", RrType::MX);
+  ASSERT_EQ(mx.status, LookupStatus::Ok);
+  ASSERT_EQ(mx.response.answers.size(), 1u) << "the old MX is replaced, not joined";
+  EXPECT_EQ(to_presentation(mx.response.answers[0]), "beta.test. 300 IN MX 10 mx2.beta.test.");
+  EXPECT_TRUE(mx.response.additional.empty()) << "no glue naming the old host";
+  EXPECT_EQ(ask("mx.beta.test", RrType::A).status, LookupStatus::Ok) << "other types keep their answers";
+  EXPECT_EQ(ask("alpha.test", RrType::MX).response.answers.size(), 1u);
+  EXPECT_GE(lab_.fault_events("'moved' (record_changed)"), 1u);
+}
+
 }  // namespace
 }  // namespace mailflow::dns

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "servers/dns/dns_server.hpp"
+#include "sim/clock.hpp"
 
 namespace mailflow::dns {
 namespace {
@@ -426,6 +427,64 @@ TEST_F(ResolverTest, QueryAndAnswerEventsNameTheQuestionAndTheRecords) {
   EXPECT_EQ(mine[1].code, 0);
   EXPECT_EQ(mine[1].line, describe_answer(result.response));
   EXPECT_EQ(mine[0].session, mine[1].session);
+}
+
+// The lab's MX record for beta.test changed to mx1.gamma.test (a migration), with `ttl`.
+std::shared_ptr<const Authority> beta_moved_to_gamma(std::uint32_t ttl) {
+  auto edited = std::make_shared<Authority>(test_world());
+  std::vector<ResourceRecord> mx{
+      ResourceRecord{name("beta.test"), type_of(RrType::MX), kClassIn, ttl, MxData{10, name("mx1.gamma.test")}}};
+  EXPECT_TRUE(edited->replace_records(name("beta.test"), type_of(RrType::MX), std::move(mx)));
+  return edited;
+}
+
+DnsName first_exchange(const LookupResult& result) {
+  for (const auto& rr : result.response.answers) {
+    if (const auto* mx = std::get_if<MxData>(&rr.data)) return mx->exchange;
+  }
+  return DnsName{};
+}
+
+TEST_F(ResolverTest, ReplacedRecordIsServedOnTheWireAtOnce) {
+  Resolver resolver(io_.get_executor(), lab_options());
+  ASSERT_EQ(first_exchange(run(resolver.query(name("beta.test"), type_of(RrType::MX)))), name("mx.beta.test"));
+  server_->set_authority(beta_moved_to_gamma(300));
+  LookupResult after = run(resolver.query(name("beta.test"), type_of(RrType::MX)));
+  ASSERT_EQ(after.status, LookupStatus::Ok);
+  ASSERT_EQ(after.response.answers.size(), 1u) << "the old MX is gone, not kept beside the new one";
+  EXPECT_EQ(first_exchange(after), name("mx1.gamma.test"));
+}
+
+TEST_F(ResolverTest, CachingResolverKeepsTheOldAnswerUntilItsTtlPassesInLabTime) {
+  sim::ManualClock clock;
+  ResolverOptions options = lab_options();
+  options.cache_clock = &clock;
+  Resolver resolver(io_.get_executor(), options, &bus_, "relay.alpha.test");
+  ASSERT_EQ(first_exchange(run(resolver.query(name("beta.test"), type_of(RrType::MX)))), name("mx.beta.test"));
+  server_->set_authority(beta_moved_to_gamma(300));
+
+  clock.advance(299s);  // the world's beta.test TTL is 300 s
+  LookupResult cached = run(resolver.query(name("beta.test"), type_of(RrType::MX)));
+  EXPECT_EQ(first_exchange(cached), name("mx.beta.test")) << "the old MX, from the cache";
+  EXPECT_EQ(cached.response.answers.front().ttl, 1u);
+  bus_.flush();
+  bool said_cached = false;
+  for (const auto& e : recorder_.snapshot()) {
+    said_cached = said_cached || (e.host == "relay.alpha.test" && e.line.find("from the cache") != std::string::npos);
+  }
+  EXPECT_TRUE(said_cached) << "an event says the answer came from the cache";
+
+  clock.advance(1s);
+  EXPECT_EQ(first_exchange(run(resolver.query(name("beta.test"), type_of(RrType::MX)))), name("mx1.gamma.test"));
+}
+
+TEST_F(ResolverTest, ResolverWithoutACacheClockAsksTheServerEveryTime) {
+  Resolver resolver(io_.get_executor(), lab_options());
+  EXPECT_EQ(resolver.cache(), nullptr);
+  run(resolver.query(name("beta.test"), type_of(RrType::MX)));
+  const auto asked = server_->stats().udp_queries.load();
+  run(resolver.query(name("beta.test"), type_of(RrType::MX)));
+  EXPECT_EQ(server_->stats().udp_queries.load(), asked + 1);
 }
 
 TEST(LookupStatusName, EveryStatusHasItsOwnName) {

@@ -49,6 +49,30 @@ TEST_F(DefaultWorldAuthority, AnswersHostAddresses) {
   EXPECT_EQ(to_presentation(ns.answers[0]), "ns.lab.test. 300 IN A 127.10.0.53");
 }
 
+TEST(WorldAuthority, DeclaredRecordsReplaceTheHostAddressDerivedFromTheWorld) {
+  sim::World world = sim::default_world();
+  for (auto& domain : world.domains) {
+    if (domain.name == "beta.test") domain.records.push_back({"mx.beta.test", "A", "127.10.2.9", 60});
+  }
+  Authority authority{world};
+  auto r = authority.answer(query_for("mx.beta.test", RrType::A)).response;
+  ASSERT_EQ(r.answers.size(), 1u) << "the derived 127.10.2.2 is gone";
+  EXPECT_EQ(to_presentation(r.answers[0]), "mx.beta.test. 60 IN A 127.10.2.9");
+}
+
+TEST_F(DefaultWorldAuthority, ReplaceRecordsSwapsOneNameAndTypeOnly) {
+  std::vector<ResourceRecord> mx{ResourceRecord{name("beta.test"), static_cast<std::uint16_t>(RrType::MX), kClassIn, 120,
+                                                MxData{10, name("mx.alpha.test")}}};
+  ASSERT_TRUE(authority.replace_records(name("beta.test"), static_cast<std::uint16_t>(RrType::MX), std::move(mx)));
+  auto r = authority.answer(query_for("beta.test", RrType::MX)).response;
+  ASSERT_EQ(r.answers.size(), 1u);
+  EXPECT_EQ(to_presentation(r.answers[0]), "beta.test. 120 IN MX 10 mx.alpha.test.");
+  auto soa = authority.answer(query_for("beta.test", RrType::SOA)).response;
+  EXPECT_EQ(soa.answers.size(), 1u) << "the apex's other records stay";
+  EXPECT_FALSE(authority.replace_records(name("example.com"), static_cast<std::uint16_t>(RrType::A), {}))
+      << "no zone of the lab holds it";
+}
+
 TEST_F(DefaultWorldAuthority, EchoesTheQuestionsCase) {
   auto r = authority.answer(query_for("Mx.BeTa.TeSt", RrType::A)).response;
   ASSERT_EQ(r.answers.size(), 1u);

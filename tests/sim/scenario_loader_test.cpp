@@ -142,6 +142,24 @@ TEST(ScenarioLoader, ADownloadExpectationLoads) {
   EXPECT_EQ(std::get<DownloadExpectation>(r.scenario->expectations[0]), (DownloadExpectation{"bob-pc", 2}));
 }
 
+TEST(ScenarioLoader, AJourneyExpectationMayNameTheHostItPassed) {
+  const auto r = load(
+      "actors:\n"
+      "  - { name: alice-laptop, kind: sender, user: alice@alpha.test, server: smtp.alpha.test }\n"
+      "steps:\n  - send: { from: alice-laptop, to: bob@beta.test, as: letter }\n"
+      "expect:\n"
+      "  - { letter: letter, state: delivered, via: MX2.beta.test }\n");
+  ASSERT_TRUE(r.ok()) << first_error(r);
+  ASSERT_EQ(r.scenario->expectations.size(), 1u);
+  EXPECT_EQ(std::get<JourneyExpectation>(r.scenario->expectations[0]).via, "mx2.beta.test");
+}
+
+TEST(ScenarioLoader, ARecordChangedFaultNeedsTypeAndData) {
+  const auto r = load("faults:\n  - { name: moved, kind: record_changed, domain: beta.test, value: mx2.beta.test }\n");
+  EXPECT_NE(first_error(r).find("record_changed needs params.value (the new record as \"TYPE DATA\""), std::string::npos)
+      << first_error(r);
+}
+
 TEST(ScenarioLoader, AStepDoesOneThingAndAnActorNeedsAWorldUser) {
   const auto r = load(
       "actors:\n"

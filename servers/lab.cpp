@@ -246,6 +246,7 @@ void Lab::start_smtp() {
   if (auto problem = options_.retry.verify(); !problem.empty()) throw LabError(fmt::format("{}: {}", kQueueSource, problem));
   try {
     ca_ = net::LabCa::load_or_create(options_.state_dir / "tls");
+    tls_fault_certificates_ = std::make_unique<net::TlsFaultCertificates>(*ca_);
   } catch (const std::exception& e) {
     throw LabError(fmt::format("cannot create the lab CA in {}: {}", (options_.state_dir / "tls").string(), e.what()));
   }
@@ -310,6 +311,7 @@ void Lab::start_smtp() {
       config.journeys = &journeys_;
       config.faults = &faults_;
       config.lab_time = lab_time_source();
+      config.tls_faults = tls_fault_certificates_.get();
       auto server = std::make_unique<smtp::SmtpServer>(io_, config, *mail_, &bus_);
       server->set_faults(&faults_, lab_time_source());
       start_listening(*server, service, host, config.port);

@@ -23,6 +23,7 @@
 #include "servers/lab_mailboxes.hpp"
 #include "servers/net/asio.hpp"
 #include "servers/net/lab_ca.hpp"
+#include "servers/net/tls_faults.hpp"
 #include "servers/pop3/pop3_server.hpp"
 #include "servers/smtp/mail_relay.hpp"
 #include "servers/smtp/smtp_server.hpp"
@@ -157,6 +158,8 @@ class Lab {
   sim::FaultSet faults_;
   std::chrono::system_clock::time_point started_{};  // lab time at start()
   std::optional<net::LabCa> ca_;
+  // The certificates the TLS certificate faults present, issued by ca_ on first use.
+  std::unique_ptr<net::TlsFaultCertificates> tls_fault_certificates_;
   std::map<std::string, std::shared_ptr<net::asio::ssl::context>> server_tls_;  // by host name
   std::unique_ptr<LabMail> mail_;
   smtp::JourneyRegistry journeys_;  // relays announce their connections to the MX sessions

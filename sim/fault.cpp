@@ -42,7 +42,7 @@ const std::vector<FaultInfo>& fault_catalogue() {
       {K::SelfSignedCertificate, "self_signed_certificate", P::TlsHandshake, "the server presents a self-signed certificate"},
       {K::ExpiredCertificate, "expired_certificate", P::TlsHandshake, "the server's certificate has expired"},
       {K::WrongHostCertificate, "wrong_host_certificate", P::TlsHandshake, "the certificate names another host"},
-      {K::StarttlsRequired, "starttls_required", P::Greeting, "the server refuses everything before STARTTLS"},
+      {K::StarttlsRequired, "starttls_required", P::MailFrom, "the server refuses MAIL before STARTTLS (530 5.7.0)"},
       {K::TlsVersionMismatch, "tls_version_mismatch", P::TlsHandshake, "the server speaks only a TLS version the client refuses"},
       {K::Latency, "latency", P::Network, "every chunk of data waits params.delay (+/- params.jitter)"},
       {K::Bandwidth, "bandwidth", P::Network, "at most params.bytes per second"},

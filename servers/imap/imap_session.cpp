@@ -9,6 +9,7 @@
 
 #include "servers/imap/imap_codes.hpp"
 #include "servers/imap/imap_string.hpp"
+#include "servers/net/mismatch.hpp"
 #include "servers/net/session_id.hpp"
 #include "servers/net/tls.hpp"
 #include "sim/event.hpp"
@@ -190,7 +191,26 @@ awaitable<void> ImapSession::read_some() {
   } else {
     n = co_await stream_.next_layer().async_read_some(asio::buffer(chunk), use_awaitable);
   }
+  if (!first_read_done_) diagnose_first_bytes(std::string_view(chunk, n));
   input_.append(std::string_view(chunk, n));
+}
+
+void ImapSession::diagnose_first_bytes(std::string_view bytes) {
+  first_read_done_ = true;
+  error_code ec;
+  const auto port = stream_.next_layer().local_endpoint(ec).port();
+  const auto mismatch = net::classify_first_bytes(bytes, net::PortProtocol::Imap, config_.implicit_tls);
+  if (mismatch == net::Mismatch::None) return;
+  publish(sim::EventKind::Error, net::describe_mismatch(mismatch, net::PortProtocol::Imap, port, bytes));
+}
+
+awaitable<void> ImapSession::peek_before_implicit_tls() {
+  // A TLS client speaks first; a plaintext one that speaks (CAPA, a1 LOGIN, GET) is named
+  // here, then the handshake fails on its bytes. Peeking leaves them for the handshake.
+  char first[64];
+  const std::size_t n =
+      co_await stream_.next_layer().async_receive(asio::buffer(first), tcp::socket::message_peek, use_awaitable);
+  diagnose_first_bytes(std::string_view(first, n));
 }
 
 awaitable<std::optional<std::string>> ImapSession::read_line() {
@@ -216,6 +236,7 @@ awaitable<std::string> ImapSession::read_bytes(std::size_t n) {
 
 awaitable<void> ImapSession::handshake() {
   deadline_->arm(config_.limits.command_timeout);
+  if (!first_read_done_) co_await peek_before_implicit_tls();
   co_await stream_.async_handshake(asio::ssl::stream_base::server, use_awaitable);
   tls_active_ = true;
   publish(sim::EventKind::Tls, describe_tls(stream_.native_handle()));

@@ -88,6 +88,11 @@ class ImapSession : public std::enable_shared_from_this<ImapSession> {
   std::string capability() const;
   bool login_allowed() const { return tls_active_ || config_.allow_plaintext_auth; }
   net::awaitable<void> handshake();
+  // The first bytes of the connection (net/mismatch.hpp): a client speaking TLS, HTTP or
+  // another protocol here gets an event naming its mistake. Only the first read looks.
+  void diagnose_first_bytes(std::string_view bytes);
+  // Implicit TLS: peeks at what the client sent before the handshake reads it.
+  net::awaitable<void> peek_before_implicit_tls();
 
   // The selected folder: resync with the store, reporting changes as untagged data.
   // Without `force` nothing is listed while the folder's stamp is unchanged.
@@ -181,6 +186,7 @@ class ImapSession : public std::enable_shared_from_this<ImapSession> {
 
   ImapState state_ = ImapState::NotAuthenticated;
   bool tls_active_ = false;
+  bool first_read_done_ = false;  // diagnose_first_bytes has looked
   const sim::User* user_ = nullptr;
   std::shared_ptr<sim::Mailbox> mailbox_;
   std::string folder_;  // selected folder as the store names it

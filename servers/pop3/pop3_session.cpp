@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "servers/net/mismatch.hpp"
 #include "servers/net/session_id.hpp"
 #include "servers/net/session_io.hpp"
 #include "servers/net/tls.hpp"
@@ -152,7 +153,26 @@ awaitable<void> Pop3Session::read_some() {
   char chunk[8192];
   deadline_->arm(config_.limits.idle_timeout);
   std::size_t n = co_await net::read_some(stream_, tls_active_, asio::buffer(chunk));
+  if (!first_read_done_) diagnose_first_bytes(std::string_view(chunk, n));
   input_.append(std::string_view(chunk, n));
+}
+
+void Pop3Session::diagnose_first_bytes(std::string_view bytes) {
+  first_read_done_ = true;
+  error_code ec;
+  const auto port = stream_.next_layer().local_endpoint(ec).port();
+  const auto mismatch = net::classify_first_bytes(bytes, net::PortProtocol::Pop3, config_.implicit_tls);
+  if (mismatch == net::Mismatch::None) return;
+  publish(sim::EventKind::Error, net::describe_mismatch(mismatch, net::PortProtocol::Pop3, port, bytes));
+}
+
+awaitable<void> Pop3Session::peek_before_implicit_tls() {
+  // A TLS client speaks first; a plaintext one that speaks (CAPA, a1 LOGIN, GET) is named
+  // here, then the handshake fails on its bytes. Peeking leaves them for the handshake.
+  char first[64];
+  const std::size_t n =
+      co_await stream_.next_layer().async_receive(asio::buffer(first), tcp::socket::message_peek, use_awaitable);
+  diagnose_first_bytes(std::string_view(first, n));
 }
 
 awaitable<std::optional<std::string>> Pop3Session::read_line() {
@@ -173,6 +193,7 @@ awaitable<std::optional<std::string>> Pop3Session::read_line() {
 
 awaitable<void> Pop3Session::start_tls() {
   deadline_->arm(config_.limits.idle_timeout);
+  if (!first_read_done_) co_await peek_before_implicit_tls();
   co_await stream_.async_handshake(asio::ssl::stream_base::server, use_awaitable);
   tls_active_ = true;
   publish(sim::EventKind::Tls, describe_tls(stream_.native_handle()));

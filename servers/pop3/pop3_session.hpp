@@ -63,6 +63,11 @@ class Pop3Session : public std::enable_shared_from_this<Pop3Session> {
   net::awaitable<void> write(const std::string& bytes);
   net::awaitable<void> flush();
   net::awaitable<void> start_tls();
+  // The first bytes of the connection (net/mismatch.hpp): a client speaking TLS, HTTP or
+  // another protocol here gets an event naming its mistake. Only the first read looks.
+  void diagnose_first_bytes(std::string_view bytes);
+  // Implicit TLS: peeks at what the client sent before the handshake reads it.
+  net::awaitable<void> peek_before_implicit_tls();
   void respond(Pop3Response r);
   // A multi-line response: the status line, then body (already dot-stuffed).
   void respond_multiline(Pop3Response r, std::string body);
@@ -124,6 +129,7 @@ class Pop3Session : public std::enable_shared_from_this<Pop3Session> {
   std::size_t auth_failures_ = 0;
   std::optional<Pop3Response> farewell_;  // set by interrupt(): sent before closing
   bool quit_ = false;
+  bool first_read_done_ = false;  // diagnose_first_bytes has looked
 };
 
 }  // namespace mailflow::pop3

@@ -9,7 +9,7 @@ namespace {
 using namespace replies;
 
 constexpr const ReplySpec* kAll[] = {
-    &Ready, &TlsGoAhead, &Bye, &AuthSucceeded, &Ok, &SenderOk, &RecipientOk, &Queued, &WillForward,
+    &Ready, &TlsGoAhead, &Bye, &HttpRefused, &AuthSucceeded, &Ok, &SenderOk, &RecipientOk, &Queued, &WillForward,
     &CannotVerify, &Help, &AuthChallenge, &StartMailInput, &ShuttingDown, &ServiceUnavailable, &IdleTimeout,
     &TooManyConnections, &TooManyErrors, &MailboxUnavailableTemp, &LocalError, &Greylisted,
     &MailboxFullTemp, &InsufficientStorage, &TooManyRecipients, &TlsNotAvailable, &LineTooLong,

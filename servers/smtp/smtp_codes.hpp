@@ -37,6 +37,10 @@ inline constexpr ReplySpec TlsGoAhead{"TlsGoAhead", 220, "2.0.0", "Ready to star
     "both sides now switch to an encrypted connection", "これから通信を暗号化に切り替えます"};
 inline constexpr ReplySpec Bye{"Bye", 221, "2.0.0", "Bye", "RFC 5321 §4.1.1.10",
     "the post office says goodbye and closes the connection", "郵便局があいさつをして接続を閉じます"};
+// Postfix's answer to a line starting with an HTTP method (smtpd_forbidden_commands):
+// a browser or proxy client was pointed at the mail port; say goodbye and close.
+inline constexpr ReplySpec HttpRefused{"HttpRefused", 221, "2.7.0", "Error: I can break rules, too. Goodbye.", "RFC 5321 §3.8",
+    "a web browser (HTTP) was pointed at the post office: it hangs up", "Web ブラウザ(HTTP)が郵便局に話しかけたので、郵便局は接続を切ります"};
 inline constexpr ReplySpec AuthSucceeded{"AuthSucceeded", 235, "2.7.0", "Authentication successful", "RFC 4954 §6",
     "the password was right: you are logged in", "パスワードが正しく、ログインできました"};
 inline constexpr ReplySpec Ok{"Ok", 250, "2.0.0", "OK", "RFC 5321 §4.2.2",

@@ -18,6 +18,7 @@
 
 #include "servers/net/asio.hpp"
 #include "servers/net/tcp_listener.hpp"
+#include "servers/net/tls_faults.hpp"
 #include "servers/smtp/journey_registry.hpp"
 #include "servers/smtp/smtp_limits.hpp"
 #include "servers/smtp/smtp_reply.hpp"
@@ -81,6 +82,9 @@ struct SmtpServerConfig {
   // passed since the lab started, for the triggers' windows (zero when unset).
   sim::FaultSet* faults = nullptr;
   std::function<std::chrono::milliseconds()> lab_time;
+  // The certificates the TLS certificate faults present (net/tls_faults.hpp); null: those
+  // faults leave the good certificate in place.
+  net::TlsFaultCertificates* tls_faults = nullptr;
 };
 
 class SmtpSession;

@@ -204,6 +204,13 @@ awaitable<std::optional<std::string>> SmtpSession::read_line() {
     co_await flush();
     std::string chunk;
     co_await read_some(chunk);
+    if (!first_read_done_) {
+      first_read_done_ = true;
+      if (diagnose_first_bytes(chunk)) {
+        quit_ = true;
+        co_return std::nullopt;
+      }
+    }
     input_.append(chunk);
   }
 }
@@ -238,6 +245,8 @@ awaitable<void> SmtpSession::run() {
 awaitable<void> SmtpSession::dialogue() {
   if (config_.role == SmtpRole::Smtps) {
     // RFC 8314 §3: implicit TLS, the handshake comes before the greeting.
+    co_await peek_before_implicit_tls();
+    prepare_handshake();
     deadline_->arm(config_.limits.idle_timeout);
     co_await stream_.async_handshake(asio::ssl::stream_base::server, use_awaitable);
     tls_active_ = true;

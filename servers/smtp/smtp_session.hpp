@@ -66,6 +66,16 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   // false when none fired.
   bool refused_by_fault(sim::FaultPoint point, const std::string& subject, const std::string& recipient,
                         const std::string* sender = nullptr);
+  // Before every server handshake (SMTPS, STARTTLS): a TLS fault that fires switches the
+  // stream to the faulty certificate or protocol versions (net/tls_faults.hpp).
+  void prepare_handshake();
+  // The first bytes of the connection (net/mismatch.hpp): a client speaking TLS, HTTP or
+  // another mail protocol here gets the event that names its mistake and, for TLS and
+  // HTTP, Postfix's answer; true when the session should then end.
+  bool diagnose_first_bytes(const std::string& bytes);
+  // SMTPS only: what the client sent before the handshake, peeked, so plaintext on 465 is
+  // named before the handshake fails on it.
+  net::awaitable<void> peek_before_implicit_tls();
   // slow_replies: waits before the gathered replies go out, on a timer (never blocking).
   net::awaitable<void> slow_down();
 
@@ -120,7 +130,8 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   bool quit_ = false;
   std::size_t pending_replies_ = 0;  // replies in output_, for slow_replies
   net::asio::steady_timer pause_;    // slow_replies; interrupt() cancels it
-  bool no_service_ = false;          // service_unavailable 554: only QUIT is answered in kind
+  bool no_service_ = false;
+  bool first_read_done_ = false;  // diagnose_first_bytes looks at the first read only          // service_unavailable 554: only QUIT is answered in kind
 };
 
 }  // namespace mailflow::smtp

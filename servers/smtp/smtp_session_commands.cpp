@@ -117,7 +117,21 @@ awaitable<void> SmtpSession::on_mail(const Command& c) {
     co_return;
   }
   // bad_sender, unauthorized_sender: the lab's faults refuse the sender here.
-  if (refused_by_fault(sim::FaultPoint::MailFrom, path.mailbox, "", &path.mailbox)) co_return;
+  if (auto hit = fault_at(sim::FaultPoint::MailFrom, "", &path.mailbox)) {
+    std::optional<SmtpReply> refusal;
+    if (hit->kind == sim::FaultKind::StarttlsRequired) {
+      // An MX with Postfix's smtpd_tls_security_level=encrypt takes no mail in the clear
+      // (RFC 3207 §4: 530 until STARTTLS); under TLS it lets MAIL through.
+      if (!tls_active_) refusal = make_reply(replies::StartTlsFirst);
+    } else {
+      refusal = fault_reply(*hit, config_.host_name, path.mailbox);
+    }
+    if (refusal) {
+      fault_fired(*hit, refusal->summary());
+      reply(std::move(*refusal));
+      co_return;
+    }
+  }
   sender_ = path.mailbox;
   smtputf8_ = param(path, "SMTPUTF8").has_value();
   reply(make_reply(replies::SenderOk));
@@ -335,6 +349,7 @@ awaitable<void> SmtpSession::on_starttls(const Command& c) {
   // everything learned before TLS is forgotten.
   if (input_.size() > 0) publish(sim::EventKind::Error, fmt::format("discarded {} octets pipelined after STARTTLS", input_.size()));
   input_.clear();
+  prepare_handshake();
   deadline_->arm(config_.limits.idle_timeout);
   co_await stream_.async_handshake(asio::ssl::stream_base::server, use_awaitable);
   tls_active_ = true;

@@ -44,11 +44,13 @@ class FaultLab : public InProcessLab {
   int port(const std::string& host, sim::Service service) const { return endpoint(host, service).port(); }
 
   // The Fault events seen so far whose line contains `text`.
-  std::size_t fault_events(const std::string& text) {
+  std::size_t fault_events(const std::string& text) { return events(sim::EventKind::Fault, text); }
+  // The events of `kind` seen so far whose line contains `text`.
+  std::size_t events(sim::EventKind kind, const std::string& text) {
     lab().bus().flush();
     std::lock_guard lock(mutex_);
     std::size_t n = 0;
-    for (const auto& e : events_) n += e.kind == sim::EventKind::Fault && e.line.find(text) != std::string::npos;
+    for (const auto& e : events_) n += e.kind == kind && e.line.find(text) != std::string::npos;
     return n;
   }
 

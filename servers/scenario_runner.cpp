@@ -231,6 +231,18 @@ class Player {
     return v;
   }
 
+  // A fault's events say "fault 'NAME' (kind)...", wherever it acted.
+  Verdict check(const sim::FaultExpectation& e) {
+    Verdict v{e.times ? fmt::format("fault '{}' acted {} time(s)", e.fault, *e.times)
+                      : fmt::format("fault '{}' {}", e.fault, e.fired ? "acted" : "never acted")};
+    const std::string mark = fmt::format("fault '{}' (", e.fault);
+    std::uint64_t acted = 0;
+    for (const auto& event : result_.events) acted += event.kind == sim::EventKind::Fault && event.line.starts_with(mark);
+    v.passed = e.times ? acted == *e.times : (acted > 0) == e.fired;
+    if (!v.passed) v.detail = fmt::format("it acted {} time(s)", acted);
+    return v;
+  }
+
   Verdict check(const sim::DownloadExpectation& e) {
     Verdict v{fmt::format("{} downloaded {} message(s)", e.actor, e.messages)};
     const std::uint64_t got = downloaded_[e.actor];

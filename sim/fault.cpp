@@ -210,16 +210,16 @@ std::optional<FaultHit> FaultSet::check(FaultPoint point, std::string_view host,
   return std::nullopt;
 }
 
-bool FaultSet::unconditional(FaultKind kind, std::string_view host) const {
-  if (!any_enabled()) return false;
+std::optional<std::string> FaultSet::unconditional(FaultKind kind, std::string_view host) const {
+  if (!any_enabled()) return std::nullopt;
   std::lock_guard lock(mutex_);
   for (const auto& e : faults_) {
     const FaultSpec& s = e.spec;
     if (s.enabled && s.kind == kind && (s.host.empty() || ascii_iequals(s.host, host)) && unfiltered(s.trigger)) {
-      return true;
+      return s.name;
     }
   }
-  return false;
+  return std::nullopt;
 }
 
 void FaultSet::on_change(std::function<void()> listener) {

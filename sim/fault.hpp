@@ -120,7 +120,8 @@ class FaultSet {
   // Whether an enabled fault of `kind` acts on `host` at every attempt (trigger always, no
   // filters): a server can then act before any attempt arrives (server_down closes its
   // listening socket, so connecting is refused by the kernel itself). Counts nothing.
-  bool unconditional(FaultKind kind, std::string_view host) const;
+  // The name of the first such fault, or nothing.
+  std::optional<std::string> unconditional(FaultKind kind, std::string_view host) const;
   // Called after every add, remove, set_enabled and reset, outside the lock and on the
   // caller's thread; a server that keeps state derived from the faults re-reads it there.
   void on_change(std::function<void()> listener);

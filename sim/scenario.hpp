@@ -110,8 +110,15 @@ struct BounceExpectation {  // the sender got a bounce whose diagnostic contains
   friend bool operator==(const BounceExpectation&, const BounceExpectation&) = default;
 };
 
-using Expectation =
-    std::variant<JourneyExpectation, ClientExpectation, MailboxExpectation, BounceExpectation, DownloadExpectation>;
+struct FaultExpectation {  // a declared fault acted (or never did), optionally exactly this often
+  std::string fault;
+  bool fired = true;
+  std::optional<std::uint64_t> times;  // the number of its fault events, when given
+  friend bool operator==(const FaultExpectation&, const FaultExpectation&) = default;
+};
+
+using Expectation = std::variant<JourneyExpectation, ClientExpectation, MailboxExpectation, BounceExpectation,
+                                 DownloadExpectation, FaultExpectation>;
 
 struct Scenario {
   std::string file;  // where it was loaded from

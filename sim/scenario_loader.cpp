@@ -337,10 +337,14 @@ class ScenarioReader : public yaml::Reader {
     }
     const bool journey = item.node["letter"].IsDefined(), client = item.node["actor"].IsDefined();
     const bool mailbox = item.node["mailbox"].IsDefined(), bounce = item.node["bounce_to"].IsDefined();
-    if (journey + client + mailbox + bounce != 1) {
-      error(item.at, "an expectation names one of letter (a journey), actor (what a client saw or downloaded), mailbox or bounce_to");
+    const bool fault = item.node["fault"].IsDefined();
+    if (journey + client + mailbox + bounce + fault != 1) {
+      error(item.at,
+            "an expectation names one of letter (a journey), actor (what a client saw or downloaded), mailbox, "
+            "bounce_to or fault");
       return;
     }
+    if (fault) return read_fault_expectation(item);
     if (journey) {
       const auto f = fields(item, "journey expectation", {"letter", "state", "code", "status", "via"});
       if (!f) return;
@@ -383,6 +387,19 @@ class ScenarioReader : public yaml::Reader {
       if (const Value* x = optional(*f, "diagnostic_contains")) e.diagnostic_contains = string_of(*x, "diagnostic_contains").value_or("");
       scenario_.expectations.emplace_back(std::move(e));
     }
+  }
+
+  void read_fault_expectation(const Value& item) {
+    const auto f = fields(item, "fault expectation", {"fault", "fired", "times"});
+    if (!f) return;
+    FaultExpectation e;
+    e.fault = reference(*f, item, "expectation", "fault", faults_used_).value_or("");
+    if (const Value* x = optional(*f, "fired")) e.fired = bool_of(*x, "fired").value_or(true);
+    if (const Value* x = optional(*f, "times")) {
+      e.times = number_of(*x, "times", 1, UINT32_MAX);
+      if (!e.fired) error(x->at, "times needs fired: true (a fault that never fired acted 0 times)");
+    }
+    scenario_.expectations.emplace_back(std::move(e));
   }
 
   // Second pass: every name a step or expectation uses exists, and is of the right kind.

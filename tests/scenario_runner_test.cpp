@@ -69,6 +69,26 @@ TEST(ScenarioRunner, AWrongExpectationFailsAndSaysWhatWasFound) {
   EXPECT_EQ(result.verdicts[2].detail, "no reply it got contains that");
 }
 
+TEST(ScenarioRunner, AFaultExpectationCountsTheFaultsEvents) {
+  RunResult result = run(load(
+      "title: { en: t, ja: t }\nexplanation: { en: e, ja: e }\n"
+      "actors:\n  - { name: alice-laptop, kind: sender, user: alice@alpha.test, server: smtp.alpha.test }\n"
+      "faults:\n  - { name: grey, kind: greylisting, host: mx.beta.test, trigger: { first: 1 } }\n"
+      "  - { name: idle, kind: unknown_user, host: mx.beta.test, enabled: false }\n"
+      "steps:\n  - send: { from: alice-laptop, to: bob@beta.test, subject: Hi, as: letter }\n"
+      "  - wait: { letter: letter, state: delivered, timeout: 20s }\n"
+      "expect:\n  - { fault: grey, times: 1 }\n  - { fault: idle, fired: false }\n"
+      "  - { fault: grey, times: 2 }\n  - { fault: idle, fired: true }\n"));
+  ASSERT_EQ(result.error, "");
+  ASSERT_EQ(result.verdicts.size(), 4u);
+  EXPECT_TRUE(result.verdicts[0].passed) << result.verdicts[0].detail;
+  EXPECT_TRUE(result.verdicts[1].passed) << result.verdicts[1].detail;
+  EXPECT_FALSE(result.verdicts[2].passed);
+  EXPECT_EQ(result.verdicts[2].detail, "it acted 1 time(s)");
+  EXPECT_FALSE(result.verdicts[3].passed);
+  EXPECT_EQ(result.verdicts[3].detail, "it acted 0 time(s)");
+}
+
 TEST(ScenarioRunner, AStepThatCannotCompleteIsAFailedVerdict) {
   RunResult result = run(load(
       "title: { en: t, ja: t }\nexplanation: { en: e, ja: e }\n"

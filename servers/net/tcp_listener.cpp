@@ -60,7 +60,8 @@ void TcpListener::set_faults(sim::FaultSet* faults, std::function<std::chrono::m
 
 void TcpListener::faults_changed() {
   if (stopping_ || !faults_) return;
-  const bool down = faults_->unconditional(sim::FaultKind::ServerDown, config_.host_name);
+  const auto down_by = faults_->unconditional(sim::FaultKind::ServerDown, config_.host_name);
+  const bool down = down_by.has_value();
   if (down == down_) return;
   const std::string where = endpoint_text(bound_);
   if (down) {
@@ -68,7 +69,8 @@ void TcpListener::faults_changed() {
     acceptor_.close(ignored);  // the accept loop ends with operation_aborted
     down_ = true;
     publish(sim::EventKind::Fault, where,
-            fmt::format("fault server_down: {} stopped listening on {}; connections are refused", config_.service, where));
+            fmt::format("fault '{}' (server_down): {} stopped listening on {}; connections are refused", *down_by,
+                        config_.service, where));
     return;
   }
   try {

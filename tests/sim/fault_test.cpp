@@ -211,11 +211,11 @@ TEST(FaultSet, UnconditionalMeansAlwaysWithoutFiltersAndCountsNothing) {
   blip.trigger.mode = TriggerMode::FirstN;
   blip.trigger.count = 1;
   ASSERT_EQ(set.add(blip), "");
-  EXPECT_TRUE(set.unconditional(FaultKind::ServerDown, "mx.beta.test"));
-  EXPECT_FALSE(set.unconditional(FaultKind::ServerDown, "mx.alpha.test")) << "first N is per attempt";
+  EXPECT_TRUE(set.unconditional(FaultKind::ServerDown, "mx.beta.test").has_value());
+  EXPECT_FALSE(set.unconditional(FaultKind::ServerDown, "mx.alpha.test").has_value()) << "first N is per attempt";
   EXPECT_TRUE(set.check(FaultPoint::Connect, "mx.alpha.test", FaultAttempt{})) << "the first attempt is still first";
   set.set_enabled("down", false);
-  EXPECT_FALSE(set.unconditional(FaultKind::ServerDown, "mx.beta.test"));
+  EXPECT_FALSE(set.unconditional(FaultKind::ServerDown, "mx.beta.test").has_value());
 }
 
 TEST(FaultSet, EveryChangeCallsTheListeners) {

@@ -154,6 +154,22 @@ TEST(ScenarioLoader, AJourneyExpectationMayNameTheHostItPassed) {
   EXPECT_EQ(std::get<JourneyExpectation>(r.scenario->expectations[0]).via, "mx2.beta.test");
 }
 
+TEST(ScenarioLoader, AFaultExpectationNamesADeclaredFault) {
+  const auto r = load(
+      "faults:\n  - { name: grey, kind: greylisting }\n"
+      "expect:\n"
+      "  - { fault: grey, times: 2 }\n"
+      "  - { fault: grey, fired: false }\n"
+      "  - { fault: nothing }\n"
+      "  - { fault: grey, fired: false, times: 1 }\n");
+  ASSERT_EQ(r.errors.size(), 2u) << first_error(r);
+  EXPECT_EQ(r.errors[0].to_string(), "s.yaml:8:14: no fault named 'nothing'");
+  EXPECT_EQ(r.errors[1].to_string(), "s.yaml:9:41: times needs fired: true (a fault that never fired acted 0 times)");
+  const auto ok = load("faults:\n  - { name: grey, kind: greylisting }\nexpect:\n  - { fault: grey, times: 2 }\n");
+  ASSERT_TRUE(ok.ok()) << first_error(ok);
+  EXPECT_EQ(std::get<FaultExpectation>(ok.scenario->expectations[0]), (FaultExpectation{"grey", true, 2}));
+}
+
 TEST(ScenarioLoader, ARecordChangedFaultNeedsTypeAndData) {
   const auto r = load("faults:\n  - { name: moved, kind: record_changed, domain: beta.test, value: mx2.beta.test }\n");
   EXPECT_NE(first_error(r).find("record_changed needs params.value (the new record as \"TYPE DATA\""), std::string::npos)
